@@ -1,0 +1,53 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export FLASK_APP := wsgi
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install run serve test test-db e2e browser lint bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d marketplace/translations -D messages >/dev/null
+
+## make run: install, migrate, load demo data, train the ranker, serve on http://127.0.0.1:5000
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## make test: the whole suite (services, web, API, migrations, browser) on SQLite
+test: install browser
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## make test-db: the suite without the browser, on the database in DATABASE_URL
+test-db: install
+	$(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+
+## make e2e: only the browser tests
+e2e: install browser
+	$(BIN)/pytest -q -p no:cacheprovider -m e2e
+
+# Debian's chromium and a CJK font for the browser tests (Playwright drives it; never downloads one).
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy || { \
+	  echo "Installing chromium and fonts-wqy-microhei with apt-get ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check marketplace tests bench
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,113 @@
+"""Weihai Gig & Shared-Labor Exchange: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from marketplace.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    from marketplace.privacy import RedactingFilter
+
+    redacting = RedactingFilter()
+    for handler in (*logging.getLogger().handlers, *app.logger.handlers):
+        handler.addFilter(redacting)
+    app.logger.addFilter(redacting)
+    logging.getLogger("werkzeug").addFilter(redacting)
+    logging.getLogger("gunicorn.access").addFilter(redacting)
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401  (complete the metadata)
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.auth.sessions import load_user_from_session
+    from marketplace.i18n import select_locale, select_timezone
+    from marketplace.sqlite import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user_from_session)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.extensions import csrf
+    from marketplace.admin.views import bp as admin_bp
+    from marketplace.api import bp as api_bp
+    from marketplace.auth.views import bp as auth_bp
+    from marketplace.firms.views import bp as firms_bp
+    from marketplace.main import bp as main_bp
+    from marketplace.shifts.views import bp as shifts_bp
+    from marketplace.workers.views import bp as workers_bp
+
+    for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from marketplace.security import apply_security_headers
+
+    @app.before_request
+    def remember_locale_choice() -> None:
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+        g.setdefault("request_started", True)
+
+    app.after_request(apply_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.templating import install
+
+    install(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register
+
+    register(app)

@@ -1,0 +1,120 @@
+"""Administration: audit trail, firm verification, account suspension."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from marketplace.admin.models import AuditLog
+from marketplace.auth.models import Role, User, UserStatus
+from marketplace.db import utcnow
+from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.firms.models import Firm, Verification
+from marketplace.notifications.services import notify
+
+
+def record(
+    *, actor: User | None, action: str, target_type: str, target_id: int | None, **details
+) -> AuditLog:
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def require_admin(actor: User) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotFound("Not found")
+
+
+def decide_firm(*, actor: User, firm_id: int, approve: bool, note: str = "") -> Firm:
+    require_admin(actor)
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        raise NotFound("Firm not found")
+    if not approve and not note.strip():
+        raise ValidationFailed(
+            "Give a reason for rejecting", fields={"note": ["Give a reason for rejecting"]}
+        )
+    firm.verification_status = Verification.VERIFIED if approve else Verification.REJECTED
+    firm.verification_note = note.strip() or None
+    firm.verified_at = utcnow() if approve else None
+    record(
+        actor=actor,
+        action="firm.verify" if approve else "firm.reject",
+        target_type="firm",
+        target_id=firm.id,
+        note=note.strip(),
+    )
+    members = db.session.scalars(select(User).where(User.firm_id == firm.id)).all()
+    for member in members:
+        notify(
+            user_id=member.id,
+            kind="firm_verified" if approve else "firm_rejected",
+            message=("firm_verified" if approve else "firm_rejected"),
+            link="/firm/",
+        )
+    return firm
+
+
+def set_user_status(*, actor: User, user_id: int, suspended: bool, reason: str = "") -> User:
+    require_admin(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    if user.id == actor.id:
+        raise Forbidden("You cannot suspend your own account")
+    user.status = UserStatus.SUSPENDED if suspended else UserStatus.ACTIVE
+    if suspended:
+        user.session_version += 1  # every cookie and remember-me token stops working
+        from marketplace.auth.services import revoke_all_tokens
+
+        revoke_all_tokens(user)
+    record(
+        actor=actor,
+        action="user.suspend" if suspended else "user.restore",
+        target_type="user",
+        target_id=user.id,
+        reason=reason.strip(),
+    )
+    return user
+
+
+def list_firms(*, actor: User, status: str | None, page: int, per_page: int):
+    require_admin(actor)
+    query = select(Firm).order_by(Firm.created_at.desc(), Firm.id.desc())
+    if status:
+        query = query.where(Firm.verification_status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def list_users(*, actor: User, role: str | None, q: str | None, page: int, per_page: int):
+    require_admin(actor)
+    query = select(User).order_by(User.id.desc())
+    if role:
+        query = query.where(User.role == role)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where((User.name.ilike(like)) | (User.phone.like(like)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def list_audit(*, actor: User, page: int, per_page: int, action: str | None = None):
+    require_admin(actor)
+    query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if action:
+        query = query.where(AuditLog.action == action)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def pending_firm_count() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Firm).where(
+            Firm.verification_status == Verification.PENDING
+        )
+    ) or 0

@@ -1,0 +1,22 @@
+"""JSON API for partner systems, under /api/v1, documented at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from marketplace.api.core import bp
+from marketplace.api.openapi import build_spec
+
+# Importing the domain modules registers their routes on the blueprint.
+from marketplace.admin import api as _admin_api  # noqa: F401
+from marketplace.auth import api as _auth_api  # noqa: F401
+from marketplace.shifts import api as _shifts_api  # noqa: F401
+from marketplace.workers import api as _workers_api  # noqa: F401
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(build_spec())
+
+
+__all__ = ["bp"]

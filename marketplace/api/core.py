@@ -1,0 +1,104 @@
+"""The /api/v1 blueprint: bearer-token auth, schema loading and self-documenting routes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, g, request
+from marshmallow import Schema, ValidationError
+
+from marketplace.auth.models import User
+from marketplace.errors import Forbidden, Unauthorized, ValidationFailed
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass
+class Operation:
+    summary: str
+    tags: list[str]
+    body: type[Schema] | Schema | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | Schema | None = None
+    status: int = 200
+    auth: bool = True
+    roles: tuple[str, ...] = ()
+    errors: tuple[int, ...] = field(default_factory=tuple)
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def current_api_user() -> User:
+    user = g.get("api_user")
+    if user is None:
+        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>")
+    return user
+
+
+def _authenticate() -> User | None:
+    from marketplace.auth.services import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    user = user_for_token(token.strip())
+    if user is None:
+        raise Unauthorized("The token is invalid, expired or revoked", code="invalid_token")
+    return user
+
+
+def operation(rule: str, *, methods: list[str], **doc: Any) -> Callable:
+    """Register an API route and describe it for the OpenAPI document."""
+    op = Operation(**doc)
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if op.auth:
+                g.api_user = _authenticate()
+                user = current_api_user()
+                if op.roles and user.role not in op.roles:
+                    raise Forbidden(f"This operation is for {' or '.join(op.roles)} accounts")
+            return view(*args, **kwargs)
+
+        endpoint = view.__name__
+        for method in methods:
+            OPERATIONS[f"{endpoint}:{method}"] = op
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=wrapped, methods=methods)
+        return wrapped
+
+    return decorator
+
+
+def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.content_length:
+            raise ValidationFailed("The body must be a JSON object", code="invalid_json")
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object", code="invalid_json")
+    return load_data(schema, data, partial=partial)
+
+
+def load_query(schema: Schema) -> dict[str, Any]:
+    return load_data(schema, request.args.to_dict())
+
+
+def load_data(schema: Schema, data: dict, *, partial: bool = False) -> dict[str, Any]:
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValidationFailed("The request has invalid or unknown fields",
+                               fields=messages) from exc
+
+
+def page_body(pagination, items: list[dict]) -> dict[str, Any]:
+    return {"items": items, "page": pagination.page, "per_page": pagination.per_page,
+            "total": pagination.total}

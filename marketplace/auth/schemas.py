@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from marketplace.taxonomy import DISTRICT_CODES, FIRM_SIZE_CODES
+
+
+class RegisterSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=8, max=128))
+    role = fields.String(required=True, validate=validate.OneOf(["worker", "firm"]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    firm_name = fields.String(validate=validate.Length(min=1, max=120))
+    credit_code = fields.String(validate=validate.Length(equal=18))
+    size = fields.String(validate=validate.OneOf(sorted(FIRM_SIZE_CODES)))
+    industry = fields.String(validate=validate.Length(min=1, max=40))
+    district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
+    address = fields.String(validate=validate.Length(max=200))
+
+    @validates_schema
+    def firm_fields_present(self, data, **_kwargs):
+        if data.get("role") == "firm":
+            missing = [f for f in ("credit_code", "size", "industry") if not data.get(f)]
+            if missing:
+                raise ValidationError({f: ["Required for firm accounts"] for f in missing})
+
+
+class TokenRequestSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(max=20))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(dump_default="Bearer")
+    expires_in_days = fields.Integer()
+
+
+class FirmSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    credit_code = fields.String()
+    size = fields.String()
+    industry = fields.String()
+    district = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    verification_status = fields.String()

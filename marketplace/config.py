@@ -1,0 +1,95 @@
+"""Configuration: safe defaults for development, every setting overridable from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the app is asked to start with settings unsafe for production."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the config mapping from defaults, environment variables and explicit overrides."""
+    env = os.environ
+    sqlite_path = Path(instance_path) / "marketplace.sqlite3"
+    config: dict = {
+        "ENV_NAME": env.get("MARKETPLACE_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL", f"sqlite:///{sqlite_path}")
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "20 per hour"),
+        "LOGIN_IP_RATE_LIMIT": env.get("LOGIN_IP_RATE_LIMIT", "200 per hour"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        # Shandong 2025 first-tier hourly minimum for part-time work: 22.0 yuan.
+        "MIN_HOURLY_WAGE_FEN": int(env.get("MIN_HOURLY_WAGE_FEN", "2200")),
+        "API_TOKEN_TTL_DAYS": int(env.get("API_TOKEN_TTL_DAYS", "30")),
+        "LATE_CANCEL_HOURS": int(env.get("LATE_CANCEL_HOURS", "24")),
+        "CHECK_IN_EARLY_MINUTES": int(env.get("CHECK_IN_EARLY_MINUTES", "120")),
+        "PER_PAGE_DEFAULT": 20,
+        "PER_PAGE_MAX": 100,
+        "MODEL_DIR": env.get("MODEL_DIR", str(Path(instance_path) / "models")),
+        "PII_HMAC_KEY": env.get("PII_HMAC_KEY", ""),
+    }
+    if overrides:
+        config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    else:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 20,
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    if not config["PII_HMAC_KEY"]:
+        config["PII_HMAC_KEY"] = config["SECRET_KEY"]
+    if config["ENV_NAME"] == "production":
+        refuse_weak_production_settings(config)
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and route them to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def refuse_weak_production_settings(config: dict) -> None:
+    secret = config["SECRET_KEY"]
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        raise ConfigError("production needs REDIS_URL so rate limits hold across processes")

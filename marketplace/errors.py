@@ -1,0 +1,104 @@
+"""Domain errors raised by services, and the handlers that answer them as HTML or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+def wants_json(req: Request) -> bool:
+    if req.path.startswith("/api/"):
+        return True
+    best = req.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if wants_json(request):
+            return jsonify(error_body(error.code, error.message, error.fields)), error.status
+        if error.status in (404, 403, 401):
+            return render_error_page(error.status, error.message)
+        flash(error.message, "error")
+        return redirect(request.referrer or "/"), 303
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        message = _("Your form expired or was not sent from this site. Please try again.")
+        if wants_json(request):
+            return jsonify(error_body("csrf_failed", message)), 400
+        return render_error_page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = error.description or error.name
+        if error.code == 429:
+            code, message = "rate_limited", _("Too many attempts. Please wait and try again.")
+        if wants_json(request):
+            return jsonify(error_body(code, message)), error.code
+        return render_error_page(error.code or 500, message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        message = _("Something went wrong on our side. Please try again later.")
+        if wants_json(request):
+            return jsonify(error_body("server_error", message)), 500
+        return render_error_page(500, message)
+
+
+def render_error_page(status: int, message: str):
+    return render_template("errors/error.html", status=status, message=message), status

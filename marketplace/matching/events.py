@@ -1,0 +1,34 @@
+"""The event log the ranker learns from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert
+
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.matching.models import MatchEvent
+
+
+def log_event(*, worker_id: int, shift_id: int, kind: str, position: int | None = None,
+              source: str | None = None) -> None:
+    db.session.add(MatchEvent(worker_id=worker_id, shift_id=shift_id, kind=kind,
+                              position=position, source=source))
+
+
+def log_impressions(*, worker_id: int, shift_ids: Sequence[int], source: str,
+                    explored: Sequence[bool] | None = None, first_position: int = 1) -> None:
+    """One impression per shown item, with its 1-based position, in a single INSERT."""
+    if not shift_ids:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "at": now, "worker_id": worker_id, "shift_id": sid, "kind": "impression",
+            "position": first_position + n,
+            "source": "explore" if explored and explored[n] else source,
+        }
+        for n, sid in enumerate(shift_ids)
+    ]
+    db.session.execute(insert(MatchEvent), rows)

@@ -1,0 +1,141 @@
+"""A worker's feed: hard constraints in SQL, then one batch of scores, then impressions logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, exists, not_, select
+
+from marketplace.auth.models import Role, User
+from marketplace.db import utcnow
+from marketplace.errors import Forbidden
+from marketplace.extensions import db
+from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, reasons_for
+from marketplace.matching.events import log_impressions
+from marketplace.shifts.models import Application, Shift, ShiftCertificate, ShiftSkill
+from marketplace.shifts.services import ShiftFilters, open_shifts_query
+from marketplace.shifts.states import BOOKED
+from marketplace.workers.availability import Availability, fits
+from marketplace.workers.services import load_availability, worker_view
+
+CANDIDATE_LIMIT = 5000
+KM_PER_DEGREE_LAT = 111.2
+
+
+@dataclass
+class FeedItem:
+    shift: Shift
+    score: float
+    distance_km: float | None
+    reasons: list[tuple[str, dict]]
+    position: int
+
+
+def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
+                    filters: ShiftFilters, now: dt.datetime):
+    """Open shifts the worker can legally and practically take, as plain columns."""
+    base = open_shifts_query(filters, now=now).subquery()
+    query = select(
+        base.c.id, base.c.lat, base.c.lon, base.c.daily_pay_fen, base.c.meals, base.c.housing,
+        base.c.starts_at, base.c.ends_at,
+    )
+    missing_certificate = exists().where(
+        ShiftCertificate.shift_id == base.c.id,
+        not_(ShiftCertificate.code.in_(sorted(certificates))) if certificates else True,
+    )
+    query = query.where(not_(missing_certificate))
+    already_applied = exists().where(
+        Application.shift_id == base.c.id, Application.worker_id == worker_id
+    )
+    query = query.where(not_(already_applied))
+    if view.lat is not None and view.lon is not None:
+        dlat = view.commute_radius_km / KM_PER_DEGREE_LAT
+        dlon = dlat / max(math.cos(math.radians(view.lat)), 0.1)
+        query = query.where(
+            and_(base.c.lat.between(view.lat - dlat, view.lat + dlat),
+                 base.c.lon.between(view.lon - dlon, view.lon + dlon))
+        )
+    return query.order_by(base.c.starts_at, base.c.id).limit(CANDIDATE_LIMIT)
+
+
+def _booked_intervals(worker_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    rows = db.session.execute(
+        select(Application.starts_at, Application.ends_at).where(
+            Application.worker_id == worker_id, Application.status.in_(list(BOOKED)),
+            Application.ends_at > utcnow(),
+        )
+    ).all()
+    return [(r.starts_at, r.ends_at) for r in rows]
+
+
+def _practical(rows, availability: Availability, booked) -> list:
+    kept = []
+    for row in rows:
+        starts = _aware(row.starts_at)
+        ends = _aware(row.ends_at)
+        if not fits(availability, starts, ends):
+            continue
+        if any(b_start < ends and starts < b_end for b_start, b_end in booked):
+            continue
+        kept.append(row)
+    return kept
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int = 20,
+               offset: int = 0, log: bool = True) -> tuple[list[FeedItem], int]:
+    """Ranked shifts for a worker and the number of eligible shifts."""
+    if actor.role != Role.WORKER:
+        raise Forbidden("Only workers have a feed")
+    filters = filters or ShiftFilters()
+    now = utcnow()
+    view, certificates = worker_view(actor.id)
+    rows = db.session.execute(candidate_query(actor.id, view, certificates, filters, now)).all()
+    rows = _practical(rows, load_availability(actor.id), _booked_intervals(actor.id))
+    if not rows:
+        return [], 0
+    ids = np.array([r.id for r in rows], dtype=np.int64)
+    skill_map: dict[int, set[str]] = {}
+    for shift_id, code in db.session.execute(
+        select(ShiftSkill.shift_id, ShiftSkill.code).where(ShiftSkill.shift_id.in_(ids.tolist()))
+    ):
+        skill_map.setdefault(shift_id, set()).add(code)
+    batch = ShiftBatch(
+        ids=ids,
+        lat=np.array([r.lat for r in rows], dtype=float),
+        lon=np.array([r.lon for r in rows], dtype=float),
+        daily_pay_fen=np.array([r.daily_pay_fen for r in rows], dtype=float),
+        meals=np.array([bool(r.meals) for r in rows]),
+        housing=np.array([bool(r.housing) for r in rows]),
+        skills=[frozenset(skill_map.get(int(i), ())) for i in ids],
+    )
+    scored = content_scores(view, batch)
+    within = np.isnan(scored.distance_km) | (scored.distance_km <= view.commute_radius_km)
+    order = [i for i in np.argsort(-scored.score, kind="stable") if within[i]]
+    total = len(order)
+    page = order[offset: offset + limit]
+    shifts = {s.id: s for s in db.session.scalars(
+        select(Shift).where(Shift.id.in_([int(ids[i]) for i in page]))
+    )}
+    items = [
+        FeedItem(
+            shift=shifts[int(ids[i])],
+            score=round(float(scored.score[i]), 4),
+            distance_km=None if np.isnan(scored.distance_km[i])
+            else round(float(scored.distance_km[i]), 1),
+            reasons=reasons_for(int(i), scored, view, batch),
+            position=offset + n + 1,
+        )
+        for n, i in enumerate(page)
+    ]
+    if log and items:
+        log_impressions(worker_id=actor.id, shift_ids=[it.shift.id for it in items],
+                        source="feed", first_position=offset + 1)
+    return items, total
+

@@ -1,0 +1,33 @@
+"""Import every model so metadata is complete for Alembic and create_all."""
+
+from marketplace.admin.models import AuditLog
+from marketplace.auth.models import ApiToken, Role, User, UserStatus
+from marketplace.firms.models import Favourite, Firm, Verification
+from marketplace.matching.models import EventKind, MatchEvent
+from marketplace.notifications.models import Notification
+from marketplace.shifts.models import (
+    Application,
+    Attendance,
+    Invitation,
+    PayUnit,
+    Rating,
+    Settlement,
+    Shift,
+    ShiftCertificate,
+    ShiftSkill,
+    ShiftStatus,
+)
+from marketplace.workers.models import (
+    DateAvailability,
+    WeeklyAvailability,
+    WorkerCertificate,
+    WorkerProfile,
+    WorkerSkill,
+)
+
+__all__ = [
+    "ApiToken", "Application", "Attendance", "AuditLog", "DateAvailability", "EventKind",
+    "Favourite", "Firm", "Invitation", "MatchEvent", "Notification", "PayUnit", "Rating", "Role",
+    "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User", "UserStatus",
+    "Verification", "WeeklyAvailability", "WorkerCertificate", "WorkerProfile", "WorkerSkill",
+]

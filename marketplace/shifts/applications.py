@@ -1,0 +1,402 @@
+"""Applications: the worker's and the firm's moves through the state machine.
+
+Headcount and double booking are enforced where the data lives: a conditional UPDATE on the
+shift's seat count (row count checked) and, on PostgreSQL, an exclusion constraint on the
+worker's booked time ranges; on SQLite the write transaction holds the database lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.admin.services import record
+from marketplace.auth.models import Role, User
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.matching.events import log_event
+from marketplace.notifications.services import notify
+from marketplace.shifts.models import Application, Attendance, PayUnit, Rating, Shift, ShiftStatus
+from marketplace.shifts.services import has_overlapping_booking
+from marketplace.shifts.states import (
+    ACTIONS,
+    WORKER_ACTIONS,
+    Actor,
+    AppStatus,
+    actions_for,
+    find_transition,
+)
+from marketplace.sqlite import begin_write_transaction
+
+EVENT_FOR_ACTION = {
+    "offer": "offer", "accept": "hire", "complete": "complete", "no-show": "no_show",
+    "withdraw": "withdraw", "decline": "decline",
+}
+
+
+def _worker_certificates(worker_id: int) -> set[str]:
+    from marketplace.workers.models import WorkerCertificate
+
+    return set(
+        db.session.scalars(
+            select(WorkerCertificate.code).where(WorkerCertificate.worker_id == worker_id)
+        )
+    )
+
+
+def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct") -> Application:
+    if actor.role != Role.WORKER:
+        raise Forbidden("Only workers can apply for shifts")
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.status != ShiftStatus.OPEN:
+        raise NotFound("Shift not found")
+    if shift.starts_at <= utcnow():
+        raise Conflict("This shift has already started", code="shift_started")
+    if shift.filled >= shift.headcount:
+        raise Conflict("This shift is already full", code="shift_full")
+    missing = set(shift.certificates) - _worker_certificates(actor.id)
+    if missing:
+        raise Conflict(
+            "You do not hold the certificates this shift requires",
+            code="certificate_missing",
+            fields={"certificates": sorted(missing)},
+        )
+    if has_overlapping_booking(actor.id, shift.starts_at, shift.ends_at):
+        raise Conflict(
+            "You are already booked on a shift at this time", code="schedule_conflict"
+        )
+    existing = db.session.scalar(
+        select(Application).where(
+            Application.shift_id == shift.id, Application.worker_id == actor.id
+        )
+    )
+    if existing is not None:
+        if existing.status != AppStatus.WITHDRAWN:
+            raise Conflict("You have already applied for this shift", code="already_applied")
+        existing.status = AppStatus.APPLIED
+        existing.note = note.strip() or None
+        application = existing
+    else:
+        application = Application(
+            shift_id=shift.id,
+            worker_id=actor.id,
+            status=AppStatus.APPLIED,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            note=note.strip() or None,
+            source=source,
+        )
+        db.session.add(application)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("You have already applied for this shift", code="already_applied") from exc
+    log_event(worker_id=actor.id, shift_id=shift.id, kind="apply", source=source)
+    record(actor=actor, action="application.apply", target_type="application",
+           target_id=application.id, shift_id=shift.id)
+    return application
+
+
+def get_application(*, actor: User, application_id: int) -> Application:
+    """The worker's own application, or one for a shift of the firm's; otherwise not found."""
+    application = db.session.get(Application, application_id)
+    if application is None or not can_see(actor, application):
+        raise NotFound("Application not found")
+    return application
+
+
+def can_see(actor: User, application: Application) -> bool:
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.WORKER:
+        return application.worker_id == actor.id
+    if actor.role == Role.FIRM:
+        return application.shift.firm_id == actor.firm_id
+    return False
+
+
+def actor_side(actor: User) -> Actor:
+    return {Role.WORKER: Actor.WORKER, Role.FIRM: Actor.FIRM}.get(actor.role, Actor.SYSTEM)
+
+
+def available_actions(actor: User, application: Application) -> list[str]:
+    return actions_for(application.status, actor_side(actor))
+
+
+def transition(
+    *, actor: User, application_id: int, action: str, params: dict[str, Any] | None = None
+) -> Application:
+    if action not in ACTIONS:
+        raise NotFound("Unknown action")
+    params = params or {}
+    if action == "accept":
+        begin_write_transaction()
+    application = get_application(actor=actor, application_id=application_id)
+    side = actor_side(actor)
+    allowed_side = Actor.WORKER if action in WORKER_ACTIONS else Actor.FIRM
+    if side != allowed_side:
+        raise Forbidden(
+            f"Only the {'worker' if allowed_side == Actor.WORKER else 'firm'} can {action}",
+            code="wrong_party",
+        )
+    step = find_transition(action, application.status)
+    if step is None:
+        allowed = ", ".join(available_actions(actor, application)) or "none"
+        raise InvalidTransition(
+            f"Cannot {action} an application that is {application.status} "
+            f"(allowed now: {allowed})"
+        )
+    previous = application.status
+    handler = _HANDLERS.get(action)
+    if handler:
+        handler(application, params)
+    application.status = step.target
+    application.updated_at = utcnow()
+    _flush_transition(application)
+    if action in EVENT_FOR_ACTION:
+        log_event(worker_id=application.worker_id, shift_id=application.shift_id,
+                  kind=EVENT_FOR_ACTION[action])
+    _notify_other_party(actor, application, action)
+    record(
+        actor=actor, action=f"application.{action}", target_type="application",
+        target_id=application.id, source=previous, target=step.target,
+    )
+    return application
+
+
+def _flush_transition(application: Application) -> None:
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        # The PostgreSQL exclusion constraint caught an overlap a concurrent accept created.
+        raise Conflict(
+            "You are already booked on a shift at this time", code="schedule_conflict"
+        ) from exc
+
+
+def _take_seat(application: Application, _params: dict) -> None:
+    shift = application.shift
+    if shift.status != ShiftStatus.OPEN:
+        raise Conflict("This shift is no longer open", code="shift_closed")
+    if shift.starts_at <= utcnow():
+        raise Conflict("This shift has already started", code="shift_started")
+    if has_overlapping_booking(application.worker_id, application.starts_at, application.ends_at,
+                               exclude_application_id=application.id):
+        raise Conflict("You are already booked on a shift at this time", code="schedule_conflict")
+    taken = db.session.execute(
+        update(Shift)
+        .where(Shift.id == shift.id, Shift.filled < Shift.headcount,
+               Shift.status == ShiftStatus.OPEN)
+        .values(filled=Shift.filled + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise Conflict("Sorry, all places on this shift are taken", code="shift_full")
+    db.session.refresh(shift, attribute_names=["filled"])
+
+
+def _release_seat(application: Application, _params: dict) -> None:
+    if application.status != AppStatus.CONFIRMED:
+        return
+    db.session.execute(
+        update(Shift)
+        .where(Shift.id == application.shift_id, Shift.filled > 0)
+        .values(filled=Shift.filled - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(application.shift, attribute_names=["filled"])
+    hours_before = (application.starts_at - utcnow()).total_seconds() / 3600
+    if hours_before < current_app.config["LATE_CANCEL_HOURS"]:
+        record(actor=application.worker, action="application.late_withdrawal",
+               target_type="application", target_id=application.id,
+               hours_before=round(hours_before, 1))
+
+
+def _check_in(application: Application, _params: dict) -> None:
+    now = utcnow()
+    early = dt.timedelta(minutes=current_app.config["CHECK_IN_EARLY_MINUTES"])
+    if now < application.starts_at - early:
+        raise Conflict("Check-in opens shortly before the shift starts", code="too_early")
+    if now > application.ends_at:
+        raise Conflict("This shift has already ended", code="too_late")
+    attendance = application.attendance or Attendance(application_id=application.id)
+    attendance.checked_in_at = now
+    application.attendance = attendance
+    db.session.add(attendance)
+
+
+def _check_out(application: Application, _params: dict) -> None:
+    attendance = application.attendance
+    if attendance is None or attendance.checked_in_at is None:
+        raise InvalidTransition("Check in before checking out")
+    if attendance.checked_out_at is not None:
+        raise InvalidTransition("You have already checked out")
+    attendance.checked_out_at = utcnow()
+    attendance.minutes_worked = _minutes_between(attendance.checked_in_at,
+                                                 attendance.checked_out_at, application)
+    attendance.pay_due_fen = pay_due(application.shift, attendance.minutes_worked, None)
+
+
+def _complete(application: Application, params: dict) -> None:
+    attendance = application.attendance or Attendance(application_id=application.id)
+    minutes = params.get("minutes_worked")
+    pieces = params.get("pieces")
+    if minutes is not None and (not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60 * 14):
+        raise ValidationFailed("Invalid minutes worked", fields={"minutes_worked": ["Invalid"]})
+    if pieces is not None and (not isinstance(pieces, int) or pieces < 0):
+        raise ValidationFailed("Invalid piece count", fields={"pieces": ["Invalid"]})
+    if application.shift.pay_unit == PayUnit.PIECE and pieces is None:
+        raise ValidationFailed(
+            "Enter the number of pieces for a piece-rate shift",
+            fields={"pieces": ["Required for piece-rate pay"]},
+        )
+    if minutes is None:
+        minutes = attendance.minutes_worked
+    if minutes is None:
+        minutes = _minutes_between(attendance.checked_in_at or application.starts_at,
+                                   application.ends_at, application)
+    attendance.minutes_worked = minutes
+    attendance.pieces = pieces
+    attendance.pay_due_fen = pay_due(application.shift, minutes, pieces)
+    attendance.confirmed_at = utcnow()
+    application.attendance = attendance
+    db.session.add(attendance)
+
+
+def _require_started(application: Application, _params: dict) -> None:
+    if utcnow() < application.starts_at:
+        raise Conflict("A no-show can be recorded only after the shift starts", code="too_early")
+
+
+def _minutes_between(start: dt.datetime, end: dt.datetime, application: Application) -> int:
+    start = max(start, application.starts_at)
+    end = min(end, application.ends_at)
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def pay_due(shift: Shift, minutes: int | None, pieces: int | None) -> int:
+    """Pay owed in fen: hourly by minutes worked, daily in full, piece rate by pieces."""
+    if shift.pay_unit == PayUnit.HOUR:
+        return round(shift.pay_amount_fen * (minutes or 0) / 60)
+    if shift.pay_unit == PayUnit.PIECE:
+        return shift.pay_amount_fen * (pieces or 0)
+    return shift.pay_amount_fen
+
+
+_HANDLERS = {
+    "accept": _take_seat,
+    "withdraw": _release_seat,
+    "check-in": _check_in,
+    "check-out": _check_out,
+    "complete": _complete,
+    "no-show": _require_started,
+}
+
+
+def _notify_other_party(actor: User, application: Application, action: str) -> None:
+    link = f"/shifts/{application.shift_id}"
+    if actor.role == Role.FIRM:
+        notify(user_id=application.worker_id, kind=f"application_{action}",
+               message=f"application_{action}:{application.shift.title}", link="/me/applications")
+        return
+    firm_members = db.session.scalars(
+        select(User.id).where(User.firm_id == application.shift.firm_id)
+    ).all()
+    for member_id in firm_members:
+        notify(user_id=member_id, kind=f"application_{action}",
+               message=f"application_{action}:{application.shift.title}",
+               link=f"/firm/shifts/{application.shift_id}/applicants" if link else None)
+
+
+def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> Rating:
+    application = get_application(actor=actor, application_id=application_id)
+    side = actor_side(actor)
+    if side not in (Actor.WORKER, Actor.FIRM):
+        raise Forbidden("Only the worker and the firm can rate")
+    rateable = {AppStatus.COMPLETED} | ({AppStatus.NO_SHOW} if side == Actor.FIRM else set())
+    if application.status not in rateable:
+        raise InvalidTransition("You can rate once the shift is completed")
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed("Score must be 1 to 5", fields={"score": ["Choose 1 to 5 stars"]})
+    rating = Rating(application_id=application.id, rater=side.value, score=score,
+                    comment=(comment or "").strip()[:500] or None)
+    db.session.add(rating)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("You have already rated this shift", code="already_rated") from exc
+    record(actor=actor, action="application.rate", target_type="application",
+           target_id=application.id, score=score)
+    return rating
+
+
+def list_for_worker(*, actor: User, statuses: list[str] | None, page: int, per_page: int):
+    if actor.role != Role.WORKER:
+        raise Forbidden("Only workers have applications")
+    query = select(Application).where(Application.worker_id == actor.id)
+    if statuses:
+        query = query.where(Application.status.in_(statuses))
+    query = query.order_by(Application.starts_at.desc(), Application.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+def list_for_shift(*, actor: User, shift_id: int, page: int, per_page: int):
+    from marketplace.shifts.services import get_own_shift
+
+    shift = get_own_shift(actor=actor, shift_id=shift_id)
+    query = (
+        select(Application)
+        .where(Application.shift_id == shift.id)
+        .order_by(Application.created_at, Application.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+def ratings_given(application_ids: list[int]) -> dict[tuple[int, str], int]:
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(Rating.application_id, Rating.rater, Rating.score).where(
+            Rating.application_id.in_(application_ids)
+        )
+    ).all()
+    return {(app_id, rater): score for app_id, rater, score in rows}
+
+
+def worker_records(worker_ids: list[int]) -> dict[int, dict[str, float | int | None]]:
+    """Ratings received and reliability of each worker, in two grouped queries."""
+    if not worker_ids:
+        return {}
+    counts = db.session.execute(
+        select(Application.worker_id, Application.status, func.count())
+        .where(Application.worker_id.in_(worker_ids),
+               Application.status.in_([AppStatus.COMPLETED, AppStatus.NO_SHOW]))
+        .group_by(Application.worker_id, Application.status)
+    ).all()
+    ratings = db.session.execute(
+        select(Application.worker_id, func.avg(Rating.score), func.count(Rating.id))
+        .join(Rating, Rating.application_id == Application.id)
+        .where(Application.worker_id.in_(worker_ids), Rating.rater == "firm")
+        .group_by(Application.worker_id)
+    ).all()
+    result: dict[int, dict[str, float | int | None]] = {
+        wid: {"completed": 0, "no_show": 0, "rating": None, "ratings": 0} for wid in worker_ids
+    }
+    for wid, status, n in counts:
+        result[wid]["completed" if status == AppStatus.COMPLETED else "no_show"] = n
+    for wid, avg, n in ratings:
+        result[wid]["rating"] = round(float(avg), 2)
+        result[wid]["ratings"] = n
+    for record_ in result.values():
+        done, missed = record_["completed"], record_["no_show"]
+        # Smoothed so a newcomer starts at a neutral 0.8 rather than 0 or 1.
+        record_["reliability"] = round((done + 4) / (done + missed + 5), 3)  # type: ignore[operator]
+    return result

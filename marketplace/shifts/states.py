@@ -1,0 +1,88 @@
+"""The application state machine: every allowed transition, as data, in one place."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class AppStatus(enum.StrEnum):
+    APPLIED = "applied"
+    OFFERED = "offered"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class Actor(enum.StrEnum):
+    WORKER = "worker"
+    FIRM = "firm"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: AppStatus
+    target: AppStatus
+    actor: Actor
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("offer", AppStatus.APPLIED, AppStatus.OFFERED, Actor.FIRM),
+    Transition("reject", AppStatus.APPLIED, AppStatus.REJECTED, Actor.FIRM),
+    Transition("reject", AppStatus.OFFERED, AppStatus.REJECTED, Actor.FIRM),
+    Transition("withdraw", AppStatus.APPLIED, AppStatus.WITHDRAWN, Actor.WORKER),
+    Transition("withdraw", AppStatus.OFFERED, AppStatus.WITHDRAWN, Actor.WORKER),
+    Transition("withdraw", AppStatus.CONFIRMED, AppStatus.WITHDRAWN, Actor.WORKER),
+    Transition("accept", AppStatus.OFFERED, AppStatus.CONFIRMED, Actor.WORKER),
+    Transition("decline", AppStatus.OFFERED, AppStatus.DECLINED, Actor.WORKER),
+    Transition("check-in", AppStatus.CONFIRMED, AppStatus.CHECKED_IN, Actor.WORKER),
+    # Check-out records the time worked; the firm's "complete" confirms attendance and hours.
+    Transition("check-out", AppStatus.CHECKED_IN, AppStatus.CHECKED_IN, Actor.WORKER),
+    Transition("complete", AppStatus.CHECKED_IN, AppStatus.COMPLETED, Actor.FIRM),
+    Transition("no-show", AppStatus.CONFIRMED, AppStatus.NO_SHOW, Actor.FIRM),
+    Transition("cancel", AppStatus.APPLIED, AppStatus.CANCELLED, Actor.SYSTEM),
+    Transition("cancel", AppStatus.OFFERED, AppStatus.CANCELLED, Actor.SYSTEM),
+    Transition("cancel", AppStatus.CONFIRMED, AppStatus.CANCELLED, Actor.SYSTEM),
+)
+
+ACTIONS: frozenset[str] = frozenset(t.action for t in TRANSITIONS if t.actor != Actor.SYSTEM)
+WORKER_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.WORKER)
+FIRM_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.FIRM)
+
+# Statuses that hold one of the shift's seats (counted in Shift.filled).
+SEAT_HOLDING: frozenset[AppStatus] = frozenset(
+    {AppStatus.CONFIRMED, AppStatus.CHECKED_IN, AppStatus.COMPLETED, AppStatus.NO_SHOW}
+)
+# Statuses that occupy the worker's time (no two may overlap).
+BOOKED: frozenset[AppStatus] = frozenset(
+    {AppStatus.CONFIRMED, AppStatus.CHECKED_IN, AppStatus.COMPLETED}
+)
+ACTIVE: frozenset[AppStatus] = frozenset(
+    {AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED, AppStatus.CHECKED_IN}
+)
+
+_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+
+def find_transition(action: str, source: str) -> Transition | None:
+    return _BY_KEY.get((action, AppStatus(source)))
+
+
+def actions_for(status: str, actor: Actor) -> list[str]:
+    """Actions the given actor may take from this status, in the order listed above."""
+    seen: list[str] = []
+    for t in TRANSITIONS:
+        if t.source == status and t.actor == actor and t.action not in seen:
+            seen.append(t.action)
+    return seen
+
+
+def sql_in(statuses: frozenset[AppStatus]) -> str:
+    return ", ".join(f"'{s.value}'" for s in sorted(statuses))

@@ -1,0 +1,220 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL from DATABASE_URL), the real app,
+and builder functions that create accounts, firms and shifts through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from marketplace import create_app
+from marketplace.auth.passwords import hash_password
+from marketplace.extensions import db, limiter
+from marketplace.validators import make_credit_code
+
+TEST_PASSWORD = "correct-horse-42"
+_HASH = hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash once per run
+_phones = itertools.count(13800000000)
+_codes = itertools.count(1)
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def reset_schema() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+    else:
+        db.drop_all()
+    db.create_all()
+
+
+def empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MODEL_DIR": str(tmp_path_factory.mktemp("models")),
+    })
+    with app.app_context():
+        reset_schema()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request, app) -> Iterator[None]:
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    empty_tables()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def new_phone() -> str:
+    return str(next(_phones))
+
+
+def new_credit_code() -> str:
+    return make_credit_code(f"91371000MA{next(_codes):07d}")
+
+
+@pytest.fixture
+def make_worker() -> Callable:
+    from marketplace.auth.models import Role, User
+    from marketplace.workers.models import WorkerCertificate, WorkerProfile, WorkerSkill
+
+    def build(*, name: str = "张师傅", skills=("seafood_sorting",), certificates=(),
+              district: str = "huancui", lat: float = 37.5097, lon: float = 122.1205,
+              radius: int = 30, min_pay_fen: int = 0, origin: str | None = None,
+              phone: str | None = None, priority_group: str | None = None) -> User:
+        user = User(phone=phone or new_phone(), password_hash=_HASH, name=name,
+                    role=Role.WORKER)
+        user.worker_profile = WorkerProfile(
+            district=district, home_lat=lat, home_lon=lon, commute_radius_km=radius,
+            min_daily_pay_fen=min_pay_fen, origin_province=origin,
+            priority_group=priority_group,
+            skill_rows=[WorkerSkill(code=c) for c in skills],
+            certificate_rows=[WorkerCertificate(code=c) for c in certificates],
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def make_firm() -> Callable:
+    from marketplace.auth.models import Role, User
+    from marketplace.firms.models import Firm, Verification
+
+    def build(*, name: str = "威海海洋食品有限公司", verified: bool = True, size: str = "small",
+              industry: str = "food_processing") -> User:
+        firm = Firm(name=name, credit_code=new_credit_code(), size=size, industry=industry,
+                    district="jingqu", lat=37.4578, lon=122.1773,
+                    verification_status=Verification.VERIFIED if verified
+                    else Verification.PENDING)
+        user = User(phone=new_phone(), password_hash=_HASH, name="王经理", role=Role.FIRM,
+                    firm=firm)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def make_admin() -> Callable:
+    from marketplace.auth.models import Role, User
+
+    def build() -> User:
+        user = User(phone=new_phone(), password_hash=_HASH, name="人社局管理员", role=Role.ADMIN)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return build
+
+
+def in_hours(hours: float) -> dt.datetime:
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    return now + dt.timedelta(hours=hours)
+
+
+@pytest.fixture
+def make_shift() -> Callable:
+    from marketplace.shifts.services import post_shift
+
+    def build(firm_user, *, start_in_hours: float = 48, hours: float = 8, headcount: int = 5,
+              pay_fen: int = 3000, unit: str = "hour", **extra):
+        starts = extra.pop("starts_at", None) or in_hours(start_in_hours)
+        data = {
+            "title": "海产品分拣工", "category": "food_processing", "district": "jingqu",
+            "starts_at": starts, "ends_at": extra.pop("ends_at", None)
+            or starts + dt.timedelta(hours=hours),
+            "headcount": headcount, "pay_amount_fen": pay_fen, "pay_unit": unit,
+            "settlement": "daily", "skills": ["seafood_sorting"], **extra,
+        }
+        shift = post_shift(actor=firm_user, data=data)
+        db.session.commit()
+        return shift
+
+    return build
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login() -> Callable:
+    """Sign in through the real login form, CSRF token and all."""
+
+    def do(client, user, password: str = TEST_PASSWORD):
+        page = client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        response = client.post("/login", data={"phone": user.phone, "password": password,
+                                               "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def api_token(client) -> Callable:
+    def issue(user, password: str = TEST_PASSWORD) -> dict[str, str]:
+        response = client.post("/api/v1/auth/token",
+                               json={"phone": user.phone, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return issue
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "e2e" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.e2e)
