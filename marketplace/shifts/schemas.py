@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.schemas import PageQuerySchema
@@ -73,6 +71,18 @@ class ShiftOutSchema(Schema):
     posted_at = fields.AwareDateTime()
 
 
+class ShiftBriefSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    firm = fields.Nested(FirmBriefSchema)
+    district = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    pay_amount_fen = fields.Integer()
+    pay_unit = fields.String()
+    status = fields.String()
+
+
 class ShiftQuerySchema(PageQuerySchema):
     category = fields.String(validate=validate.OneOf(sorted(CATEGORY_CODES)))
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
@@ -137,9 +147,7 @@ class ApplicationOutSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     attendance = fields.Nested(AttendanceSchema, allow_none=True)
-    shift = fields.Nested(ShiftOutSchema(only=("id", "title", "firm", "district", "starts_at",
-                                               "ends_at", "pay_amount_fen", "pay_unit",
-                                               "status")))
+    shift = fields.Nested(ShiftBriefSchema)
     worker = fields.Nested(WorkerRecordSchema, allow_none=True)
     actions = fields.List(fields.String(validate=validate.OneOf(sorted(ACTIONS))))
 
@@ -184,6 +192,3 @@ class FeedPageSchema(Schema):
 class FeedQuerySchema(ShiftQuerySchema):
     pass
 
-
-def today_local() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
