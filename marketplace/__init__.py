@@ -49,8 +49,8 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (complete the metadata)
-    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.auth.sessions import load_user_from_session
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale, select_timezone
     from marketplace.sqlite import configure_sqlite
 
@@ -68,10 +68,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from marketplace.extensions import csrf
     from marketplace.admin.views import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth.views import bp as auth_bp
+    from marketplace.extensions import csrf
     from marketplace.firms.views import bp as firms_bp
     from marketplace.main import bp as main_bp
     from marketplace.shifts.views import bp as shifts_bp

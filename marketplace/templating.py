@@ -37,10 +37,11 @@ def pay_text(shift) -> str:
 
 
 def status_text(status: str) -> str:
-    return STATUS_LABELS().get(status, status)
+    return status_labels().get(status, status)
 
 
-def STATUS_LABELS() -> dict[str, str]:  # noqa: N802 - evaluated per request for the locale
+def status_labels() -> dict[str, str]:
+    """Built per call so the labels follow the request's locale."""
     return {
         "applied": _("Applied"), "offered": _("Offer received"), "confirmed": _("Confirmed"),
         "checked_in": _("Checked in"), "completed": _("Completed"), "withdrawn": _("Withdrawn"),

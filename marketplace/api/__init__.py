@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from marketplace.api.core import bp
-from marketplace.api.openapi import build_spec
-
 # Importing the domain modules registers their routes on the blueprint.
 from marketplace.admin import api as _admin_api  # noqa: F401
+from marketplace.api.core import bp
+from marketplace.api.openapi import build_spec
 from marketplace.auth import api as _auth_api  # noqa: F401
 from marketplace.shifts import api as _shifts_api  # noqa: F401
 from marketplace.workers import api as _workers_api  # noqa: F401

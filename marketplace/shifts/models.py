@@ -202,7 +202,9 @@ class Rating(db.Model):
 
 class Invitation(db.Model):
     __tablename__ = "invitations"
-    __table_args__ = (UniqueConstraint("shift_id", "worker_id", name="uq_invitations_shift_worker"),)
+    __table_args__ = (
+        UniqueConstraint("shift_id", "worker_id", name="uq_invitations_shift_worker"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"))
