@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from marketplace import create_app
@@ -56,6 +58,23 @@ def empty_tables() -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose requests do not share `g` with each other.
+
+    The autouse fixture keeps one application context open for the whole test, and Flask
+    reuses it for every request, so `g` would outlive a request: Flask-Login's cached user
+    (`g._login_user`) and Flask-WTF's CSRF token (`g.csrf_token`) would leak from one
+    request (or one client) into the next, unlike production where each request gets a new
+    context. A sign-in clears the session, so a leaked token no longer matches it.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(vars(g)):
+                delattr(g, key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app({
@@ -65,6 +84,7 @@ def app(tmp_path_factory):
         "RATELIMIT_STORAGE_URI": "memory://",
         "MODEL_DIR": str(tmp_path_factory.mktemp("models")),
     })
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         reset_schema()
     return app

@@ -25,8 +25,9 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(user) -> str:
-    return {"worker": url_for("workers.feed"), "firm": url_for("firms.dashboard"),
-            "admin": url_for("admin.dashboard")}.get(user.role, url_for("main.index"))
+    endpoint = {"worker": "workers.feed", "firm": "firms.dashboard",
+                "admin": "admin.dashboard"}.get(user.role, "main.index")
+    return url_for(endpoint)  # only the one needed: each is built by its own blueprint
 
 
 @bp.route("/login", methods=["GET", "POST"])
