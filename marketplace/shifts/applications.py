@@ -400,3 +400,14 @@ def worker_records(worker_ids: list[int]) -> dict[int, dict[str, float | int | N
         # Smoothed so a newcomer starts at a neutral 0.8 rather than 0 or 1.
         record_["reliability"] = round((done + 4) / (done + missed + 5), 3)  # type: ignore[operator]
     return result
+
+
+def find_for_worker(*, actor: User, shift_id: int) -> Application | None:
+    """The signed-in worker's own application for a shift, if any (for the shift page)."""
+    if actor.role != Role.WORKER:
+        return None
+    return db.session.scalar(
+        select(Application).where(
+            Application.shift_id == shift_id, Application.worker_id == actor.id
+        )
+    )
