@@ -93,7 +93,8 @@ def test_post_without_csrf_token_is_400(client, login, make_worker):
     assert db.session.get(User, worker.id).name != "无令牌"
 
 
-def test_anonymous_is_sent_to_login_and_firm_gets_404(client, login, make_firm, make_admin):
+def test_anonymous_is_sent_to_login_and_firm_gets_404(client, login, make_firm, make_admin,
+                                                       make_shift):
     assert client.get("/me/feed").status_code == 302
     assert "/login" in client.get("/me/applications").headers["Location"]
     firm = make_firm()
@@ -101,6 +102,10 @@ def test_anonymous_is_sent_to_login_and_firm_gets_404(client, login, make_firm, 
     for url in ("/me/feed", "/me/applications", "/me/profile", "/me/pay", "/me/calendar.ics",
                 "/me/notifications", "/me/availability"):
         assert client.get(url).status_code == 404, url
+    shift = make_shift(firm)
+    response = submit(client, f"/shifts/{shift.id}", {}, post_url=f"/shifts/{shift.id}/apply")
+    assert response.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Application)) == 0
     admin_client = client.application.test_client()
     login(admin_client, make_admin())
     assert admin_client.get("/me/feed").status_code == 404
