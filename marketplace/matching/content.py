@@ -35,7 +35,7 @@ class ShiftBatch:
     ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
-    daily_pay_fen: np.ndarray
+    daily_pay_fen: np.ndarray  # NaN for piece-rate shifts
     meals: np.ndarray
     housing: np.ndarray
     skills: list[frozenset[str]]
@@ -65,8 +65,9 @@ def content_scores(worker: WorkerView, batch: ShiftBatch) -> Scored:
     matched = np.fromiter((len(s & worker.skills) for s in batch.skills), dtype=float, count=n)
     skill_score = np.where(required > 0, matched / np.maximum(required, 1), 0.6)
     wish = max(worker.min_daily_pay_fen, 1)
-    pay_ratio = batch.daily_pay_fen / wish
-    pay_score = np.clip((pay_ratio - 0.8) / 0.8, 0.0, 1.0)
+    pay_ratio = batch.daily_pay_fen / wish  # NaN for piece rates: not comparable with a day
+    pay_score = np.where(np.isnan(pay_ratio), 0.5,
+                         np.clip((np.nan_to_num(pay_ratio) - 0.8) / 0.8, 0.0, 1.0))
     amenities = (batch.meals.astype(float) + batch.housing.astype(float)) / 2
     # Housing and meals matter most to workers far from home.
     amenities = amenities * (1.0 if worker.out_of_province else 0.3)
@@ -83,7 +84,7 @@ def reasons_for(i: int, s: Scored, worker: WorkerView, batch: ShiftBatch) -> lis
                                    "required": int(s.skills_required[i])}))
     if not np.isnan(s.distance_km[i]):
         reasons.append(("distance", {"km": round(float(s.distance_km[i]), 1)}))
-    if worker.min_daily_pay_fen > 0:
+    if worker.min_daily_pay_fen > 0 and not np.isnan(s.pay_ratio[i]):
         pct = round((float(s.pay_ratio[i]) - 1) * 100)
         reasons.append(("pay_above" if pct >= 0 else "pay_below", {"pct": abs(pct)}))
     if worker.out_of_province and batch.housing[i]:

@@ -39,8 +39,8 @@ def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
     """Open shifts the worker can legally and practically take, as plain columns."""
     base = open_shifts_query(filters, now=now).subquery()
     query = select(
-        base.c.id, base.c.lat, base.c.lon, base.c.daily_pay_fen, base.c.meals, base.c.housing,
-        base.c.starts_at, base.c.ends_at,
+        base.c.id, base.c.lat, base.c.lon, base.c.daily_pay_fen, base.c.pay_unit, base.c.meals,
+        base.c.housing, base.c.starts_at, base.c.ends_at,
     )
     missing_certificate = exists().where(
         ShiftCertificate.shift_id == base.c.id,
@@ -110,7 +110,8 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
         ids=ids,
         lat=np.array([r.lat for r in rows], dtype=float),
         lon=np.array([r.lon for r in rows], dtype=float),
-        daily_pay_fen=np.array([r.daily_pay_fen for r in rows], dtype=float),
+        daily_pay_fen=np.array([np.nan if r.pay_unit == "piece" else r.daily_pay_fen
+                                for r in rows], dtype=float),
         meals=np.array([bool(r.meals) for r in rows]),
         housing=np.array([bool(r.housing) for r in rows]),
         skills=[frozenset(skill_map.get(int(i), ())) for i in ids],

@@ -231,7 +231,7 @@ def set_availability(*, actor: User, weekly: list[dict], dates: list[dict]) -> d
 def pay_history(*, actor: User, page: int, per_page: int):
     _profile(actor)
     query = (
-        select(Application, Attendance)
+        select(Application)
         .join(Attendance, Attendance.application_id == Application.id)
         .where(Application.worker_id == actor.id,
                Application.status.in_([AppStatus.COMPLETED, AppStatus.CHECKED_IN]))
