@@ -39,11 +39,11 @@ CONTENT_FEATURES = (
     "distance_km", "distance_ratio", "skill_coverage", "skill_jaccard", "n_skills_required",
     "n_certs_required", "daily_pay", "pay_over_min", "pay_over_market", "hours",
     "lead_time_h", "shift_age_h", "meals", "housing", "out_of_province", "meals_x_out",
-    "housing_x_out", "time_fit", "log_headcount", "worker_tenure_days",
+    "housing_x_out", "time_fit", "log_headcount", "worker_tenure_days", "trade_match",
 )
 FIRM_FEATURES = (
     "firm_fill_rate", "firm_completion_rate", "firm_rating", "firm_late_cancel_rate",
-    "firm_log_hires", "firm_apply_rate",
+    "firm_log_hires", "firm_apply_rate", "shift_applicants_per_seat",
 )
 WORKER_FEATURES = (
     "w_apply_rate", "w_apply_rate_cat", "w_cat_share", "w_reliability", "w_rating",
@@ -161,6 +161,11 @@ class FeatureBuilder:
         self.s_cert_bits = _bitsets(shifts.certificates, cert_vocab)
         self.s_n_skills = popcount(self.s_skill_bits).sum(axis=1)
         self.w_n_skills = popcount(self.w_skill_bits).sum(axis=1)
+        # the trade of a skill is its taxonomy group; "trade match" = share of the worker's
+        # skills that belong to the shift's category (a content signal of category taste)
+        group = {t.code: t.group for t in taxonomy.SKILLS}
+        cat_skills = [tuple(c for c in skill_vocab if group.get(c) == cat) for cat in cats]
+        self.cat_skill_bits = _bitsets(cat_skills, skill_vocab)
         self.s_n_certs = popcount(self.s_cert_bits).sum(axis=1)
         self.s_hour_bits = _pack_hours(shift_hour_mask(shifts.start_at, shifts.end_at) > 0)
         self.s_n_hours = popcount(self.s_hour_bits).sum(axis=1)
@@ -238,6 +243,7 @@ class FeatureBuilder:
         self.f_hire = TimedSum(f[hire], t[hire])
         self.f_comp = TimedSum(f[comp], t[comp])
         self.f_ns = TimedSum(f[ns], t[ns])
+        self.s_app = TimedSum(sj[app], t[app])
         self.f_headcount = TimedSum(self.s_firm, self.shifts.posted_at, self.shifts.headcount)
         # a hire with no outcome a day after the shift ended: a late cancellation
         pair = wi.astype(np.int64) * len(self.shifts) + sj
@@ -343,12 +349,14 @@ class FeatureBuilder:
         X[:, 16] = housing * out
         X[:, 17] = self.time_fit(wi, sj)
         X[:, 18] = np.log1p(S.headcount[sj])
-        X[:, 19] = (at - W.registered_at[wi]) / 86400.0
-        self._firm_block(X, self.s_firm[sj], ht)
+        X[:, 19] = np.maximum(at - W.registered_at[wi], 0) / 86400.0
+        in_trade = popcount(self.w_skill_bits[wi] & self.cat_skill_bits[self.s_cat[sj]]).sum(1)
+        X[:, 20] = in_trade / np.maximum(self.w_n_skills[wi], 1)
+        self._firm_block(X, self.s_firm[sj], sj, ht)
         self._worker_block(X, wi, sj, ht, d / radius, pay)
         return X
 
-    def _firm_block(self, X, f, ht) -> None:
+    def _firm_block(self, X, f, sj, ht) -> None:
         u = _Uniq.of(f, ht)
         e, t = u.entity, u.t
         hires = self.f_hire.before(e, t)
@@ -364,7 +372,9 @@ class FeatureBuilder:
             np.log1p(hires),
             (app + 5 * PRIOR_APPLY) / (imp + 5),
         ], axis=1)
-        X[:, FIRM_COLS] = cols[u.inv]
+        X[:, FIRM_COLS[:-1]] = cols[u.inv]
+        # competition for this very shift so far (lets P(hire) separate it from quality)
+        X[:, FIRM_COLS[-1]] = self.s_app.before(sj, ht) / np.maximum(self.shifts.headcount[sj], 1)
 
     def _worker_block(self, X, wi, sj, ht, dist_ratio, pay) -> None:
         u = _Uniq.of(wi, ht)
