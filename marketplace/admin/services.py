@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
@@ -95,7 +96,7 @@ def list_firms(*, actor: User, status: str | None, page: int, per_page: int):
 
 def list_users(*, actor: User, role: str | None, q: str | None, page: int, per_page: int):
     require_admin(actor)
-    query = select(User).order_by(User.id.desc())
+    query = select(User).options(selectinload(User.firm)).order_by(User.id.desc())
     if role:
         query = query.where(User.role == role)
     if q:
@@ -118,3 +119,36 @@ def pending_firm_count() -> int:
             Firm.verification_status == Verification.PENDING
         )
     ) or 0
+
+
+def dashboard_counts(*, actor: User) -> dict[str, int]:
+    """The admin start page's numbers: each one a single COUNT query."""
+    from marketplace.shifts.models import Application, Shift, ShiftStatus
+    from marketplace.timeutil import local_day_bounds, to_local
+
+    require_admin(actor)
+    now = utcnow()
+    day_start, day_end = local_day_bounds(to_local(now).date())
+
+    def count(query) -> int:
+        return db.session.scalar(query) or 0
+
+    return {
+        "pending_firms": pending_firm_count(),
+        "open_shifts": count(select(func.count()).select_from(Shift).where(
+            Shift.status == ShiftStatus.OPEN, Shift.starts_at > now)),
+        "workers": count(select(func.count()).select_from(User).where(
+            User.role == Role.WORKER, User.status == UserStatus.ACTIVE)),
+        "applications_today": count(select(func.count()).select_from(Application).where(
+            Application.created_at >= day_start, Application.created_at < day_end)),
+        "suspended_users": count(select(func.count()).select_from(User).where(
+            User.status == UserStatus.SUSPENDED)),
+    }
+
+
+def actor_names(actor_ids: list[int]) -> dict[int, User]:
+    """The users who acted in a page of the audit log, in one query."""
+    ids = sorted({i for i in actor_ids if i is not None})
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

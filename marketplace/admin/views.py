@@ -1,5 +1,147 @@
+"""The city administrator's pages under /admin: counts, firm verification, accounts, audit log."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import wraps
 
-bp = Blueprint("admin", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.admin import services
+from marketplace.admin.forms import DecideFirmForm, UserFilterForm, UserStatusForm
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.firms.models import Verification
+from marketplace.security import safe_next
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+LIST_PER_PAGE = 30
+AUDIT_PER_PAGE = 50
+FIRM_TABS = ("pending", "verified", "rejected", "all")
+
+
+def admin_required(view):
+    """Signed in (else to the login page) and an administrator (else 404)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _page_arg() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _fail(error: DomainError) -> None:
+    db.session.rollback()
+    if error.status == 404:
+        raise error
+    flash(_(error.message), "error")
+
+
+@bp.get("/")
+@admin_required
+def dashboard():
+    return render_template("admin/dashboard.html",
+                           counts=services.dashboard_counts(actor=current_user))
+
+
+def _firm_tab() -> str:
+    tab = request.args.get("status", "pending")
+    return tab if tab in FIRM_TABS else "pending"
+
+
+@bp.get("/firms")
+@admin_required
+def firms():
+    return _render_firms()
+
+
+def _render_firms(errors: dict[int, list[str]] | None = None, status: int = 200):
+    tab = _firm_tab()
+    page = services.list_firms(actor=current_user, status=None if tab == "all" else tab,
+                               page=_page_arg(), per_page=LIST_PER_PAGE)
+    return render_template(
+        "admin/firms.html", page=page, tab=tab, tabs=FIRM_TABS, errors=errors or {},
+        here=url_for("admin.firms", status=tab, page=page.page if page.page > 1 else None),
+    ), status
+
+
+@bp.post("/firms/<int:firm_id>/<decision>")
+@admin_required
+def decide_firm(firm_id: int, decision: str):
+    if decision not in ("verify", "reject"):
+        abort(404)
+    form = DecideFirmForm()
+    if not form.validate_on_submit():
+        return _render_firms({firm_id: [str(m) for m in form.note.errors]}, 422)
+    try:
+        firm = services.decide_firm(actor=current_user, firm_id=firm_id,
+                                    approve=decision == "verify", note=form.note.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        messages = error.fields.get("note") or [error.message]
+        return _render_firms({firm_id: [_(str(m)) for m in messages]}, error.status)
+    db.session.commit()
+    if firm.verification_status == Verification.VERIFIED:
+        flash(_("%(name)s is verified and can post shifts.", name=firm.name), "success")
+    else:
+        flash(_("%(name)s was rejected; the firm sees your note.", name=firm.name), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("admin.firms")), 303)
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    form = UserFilterForm(formdata=request.args)
+    valid = form.validate()
+    role = (form.role.data or None) if valid else None
+    q = ((form.q.data or "").strip() or None) if valid else None
+    page = services.list_users(actor=current_user, role=role, q=q, page=_page_arg(),
+                               per_page=LIST_PER_PAGE)
+    return render_template("admin/users.html", page=page, form=form,
+                           here=request.full_path.rstrip("?")), 200 if valid else 400
+
+
+@bp.post("/users/<int:user_id>/<change>")
+@admin_required
+def set_user_status(user_id: int, change: str):
+    if change not in ("suspend", "restore"):
+        abort(404)
+    form = UserStatusForm()
+    back = safe_next(request.form.get("next"), url_for("admin.users"))
+    if not form.validate_on_submit():
+        flash(_("The reason is too long (at most 300 characters)."), "error")
+        return redirect(back, 303)
+    try:
+        user = services.set_user_status(actor=current_user, user_id=user_id,
+                                        suspended=change == "suspend",
+                                        reason=form.reason.data or "")
+    except DomainError as error:
+        _fail(error)
+        return redirect(back, 303)
+    db.session.commit()
+    if change == "suspend":
+        flash(_("%(name)s is suspended and signed out everywhere.", name=user.name), "success")
+    else:
+        flash(_("%(name)s can sign in again.", name=user.name), "success")
+    return redirect(back, 303)
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    action = (request.args.get("action") or "").strip()[:60] or None
+    page = services.list_audit(actor=current_user, page=_page_arg(), per_page=AUDIT_PER_PAGE,
+                               action=action)
+    return render_template("admin/audit.html", page=page, action=action,
+                           actors=services.actor_names([e.actor_id for e in page.items]))
