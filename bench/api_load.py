@@ -190,6 +190,16 @@ def git_commit() -> str | None:
         return None
 
 
+def worktree_changes() -> list[str]:
+    """Uncommitted changes to the application code, so a figure is never tied to the wrong code."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "marketplace", "wsgi.py"],
+                             cwd=ROOT, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [line[3:] for line in out.splitlines()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
@@ -207,6 +217,10 @@ def main() -> None:
     if not args.database_url.startswith("postgres"):
         sys.exit("the benchmark runs on PostgreSQL: set DATABASE_URL=postgresql://...")
 
+    load_before = os.getloadavg()
+    if load_before[0] > 1.0:
+        log(f"warning: the machine is busy (load average {load_before[0]:.2f}); "
+            "figures will be lower and noisier than on an idle machine")
     env = {**os.environ, "DATABASE_URL": args.database_url, "FLASK_APP": "wsgi",
            "SECRET_KEY": secrets.token_hex(32), "MARKETPLACE_ENV": "development"}
     ensure_database(args.database_url, reset=args.reset)
@@ -246,9 +260,12 @@ def main() -> None:
         "benchmark": "api_load",
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
+        "uncommitted_app_changes": worktree_changes(),
         "command": " ".join(["python", "bench/api_load.py", *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average_1min": {"before": round(load_before[0], 2),
+                                          "after": round(os.getloadavg()[0], 2)}},
         "server": {"gunicorn_workers": args.workers, "worker_class": args.worker_class,
                    "threads": args.threads, "bind": "127.0.0.1"},
         "load": {"tool": "wrk", "connections": args.connections, "threads": args.wrk_threads,
