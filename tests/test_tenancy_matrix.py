@@ -1,0 +1,232 @@
+"""Walk every route in the URL map as each kind of visitor and as another tenant.
+
+Each (rule, method) needs an entry in MATRIX, or the test fails: a new route cannot ship
+without someone deciding who may use it. Another tenant's objects give 404 (not 403, so
+existence does not leak), and no body ever shows another tenant's marker strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from marketplace.auth.services import issue_token
+from marketplace.extensions import db
+from marketplace.firms.services import add_favourite
+from marketplace.shifts import applications as apps
+from tests.conftest import csrf_from, empty_tables
+
+PUBLIC, ANY_USER, PARTY = "public", "any_user", "party"  # party: the worker or the firm
+WORKER, FIRM, ADMIN = "worker", "firm", "admin"
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: str  # PUBLIC, ANY_USER, or a role
+    owner: str | None = None  # whose object the URL names: "worker_a" or "firm_a"
+
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    # public pages and documents
+    ("/", "GET"): Rule(PUBLIC), ("/healthz", "GET"): Rule(PUBLIC),
+    ("/login", "GET"): Rule(PUBLIC), ("/login", "POST"): Rule(PUBLIC),
+    ("/register", "GET"): Rule(PUBLIC),
+    ("/register/worker", "GET"): Rule(PUBLIC), ("/register/worker", "POST"): Rule(PUBLIC),
+    ("/register/firm", "GET"): Rule(PUBLIC), ("/register/firm", "POST"): Rule(PUBLIC),
+    ("/lang/<code>", "GET"): Rule(PUBLIC),
+    ("/static/<path:filename>", "GET"): Rule(PUBLIC),
+    ("/shifts", "GET"): Rule(PUBLIC),
+    ("/shifts/<int:shift_id>", "GET"): Rule(PUBLIC),
+    ("/logout", "POST"): Rule(ANY_USER),
+    # worker pages
+    ("/shifts/<int:shift_id>/apply", "POST"): Rule(WORKER),
+    ("/me/feed", "GET"): Rule(WORKER),
+    ("/me/applications", "GET"): Rule(WORKER),
+    ("/me/applications/<int:application_id>/<action>", "POST"): Rule(WORKER, "worker_a"),
+    ("/me/applications/<int:application_id>/rate", "POST"): Rule(WORKER, "worker_a"),
+    ("/me/profile", "GET"): Rule(WORKER), ("/me/profile", "POST"): Rule(WORKER),
+    ("/me/availability", "GET"): Rule(WORKER), ("/me/availability", "POST"): Rule(WORKER),
+    ("/me/pay", "GET"): Rule(WORKER), ("/me/calendar.ics", "GET"): Rule(WORKER),
+    ("/me/notifications", "GET"): Rule(WORKER),
+    # firm pages
+    ("/firm/", "GET"): Rule(FIRM),
+    ("/firm/shifts/new", "GET"): Rule(FIRM), ("/firm/shifts/new", "POST"): Rule(FIRM),
+    ("/firm/shifts/<int:shift_id>/edit", "GET"): Rule(FIRM, "firm_a"),
+    ("/firm/shifts/<int:shift_id>/edit", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/shifts/<int:shift_id>/cancel", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/shifts/<int:shift_id>/applicants", "GET"): Rule(FIRM, "firm_a"),
+    ("/firm/applications/<int:application_id>/<action>", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/applications/<int:application_id>/rate", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/workers/<int:worker_id>/favourite", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/favourites", "GET"): Rule(FIRM),
+    ("/firm/favourites/invite", "POST"): Rule(FIRM, "firm_a"),
+    ("/firm/notifications", "GET"): Rule(FIRM),
+    # administrators
+    ("/admin/", "GET"): Rule(ADMIN),
+    ("/admin/firms", "GET"): Rule(ADMIN),
+    ("/admin/firms/<int:firm_id>/<decision>", "POST"): Rule(ADMIN),
+    ("/admin/users", "GET"): Rule(ADMIN),
+    ("/admin/users/<int:user_id>/<change>", "POST"): Rule(ADMIN),
+    ("/admin/audit", "GET"): Rule(ADMIN),
+    # JSON API
+    ("/api/v1/openapi.json", "GET"): Rule(PUBLIC),
+    ("/api/v1/auth/register", "POST"): Rule(PUBLIC),
+    ("/api/v1/auth/token", "POST"): Rule(PUBLIC),
+    ("/api/v1/me", "GET"): Rule(ANY_USER), ("/api/v1/me", "PATCH"): Rule(ANY_USER),
+    ("/api/v1/me/availability", "GET"): Rule(WORKER),
+    ("/api/v1/me/availability", "PUT"): Rule(WORKER),
+    ("/api/v1/shifts", "GET"): Rule(PUBLIC), ("/api/v1/shifts", "POST"): Rule(FIRM),
+    ("/api/v1/shifts/<int:shift_id>", "GET"): Rule(PUBLIC),
+    ("/api/v1/shifts/<int:shift_id>", "PATCH"): Rule(FIRM, "firm_a"),
+    ("/api/v1/shifts/<int:shift_id>/cancel", "POST"): Rule(FIRM, "firm_a"),
+    ("/api/v1/feed", "GET"): Rule(WORKER),
+    ("/api/v1/shifts/<int:shift_id>/applications", "POST"): Rule(WORKER),
+    ("/api/v1/shifts/<int:shift_id>/applications", "GET"): Rule(FIRM, "firm_a"),
+    ("/api/v1/applications/<int:application_id>", "GET"): Rule(ANY_USER, "both"),
+    ("/api/v1/applications/<int:application_id>/<action>", "POST"): Rule(PARTY, "both"),
+    ("/api/v1/applications/<int:application_id>/rating", "POST"): Rule(PARTY, "both"),
+    ("/api/v1/admin/firms/<int:firm_id>/verify", "POST"): Rule(ADMIN),
+}
+
+# Valid bodies, so that a refusal comes from access control and not from validation.
+PAYLOADS: dict[str, dict] = {
+    "/api/v1/applications/<int:application_id>/rating": {"score": 5},
+    "/me/applications/<int:application_id>/rate": {"score": "5"},
+    "/firm/applications/<int:application_id>/rate": {"score": "5"},
+    "/firm/favourites/invite": {"shift_id": "{shift_id}", "worker_id": "{worker_id}"},
+    "/admin/users/<int:user_id>/<change>": {"reason": "test"},
+    "/admin/firms/<int:firm_id>/<decision>": {"note": "test"},
+}
+
+MARKER_SHIFT_B = "MARKERSHIFTB"  # firm B's private shift title (cancelled, so not public)
+MARKER_WORKER_A = "MARKERWORKERA"  # worker A's name: only A, firm A (applicant) and admins
+
+
+def routes(app: Flask) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.rule, method))
+    return sorted(found)
+
+
+def test_every_route_has_a_matrix_entry(app):
+    missing = [r for r in routes(app) if r not in MATRIX]
+    assert not missing, f"routes without a tenancy decision: {missing}"
+    stale = [r for r in MATRIX if r not in routes(app)]
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(make_firm, make_worker, make_shift, make_admin):
+    return lambda: build_world(make_firm, make_worker, make_shift, make_admin)
+
+
+def build_world(make_firm, make_worker, make_shift, make_admin):
+    db.session.rollback()
+    empty_tables()
+    firm_a, firm_b = make_firm(name="甲公司"), make_firm(name="乙公司")
+    worker_a, worker_b = make_worker(name=MARKER_WORKER_A), make_worker(name="乙工人")
+    admin = make_admin()
+    shift_a = make_shift(firm_a, title="甲公司分拣班")
+    shift_b = make_shift(firm_b, title=MARKER_SHIFT_B)
+    app_a = apps.apply(actor=worker_a, shift_id=shift_a.id)
+    db.session.flush()
+    apps.transition(actor=firm_a, application_id=app_a.id, action="offer")
+    add_favourite(actor=firm_a, worker_id=worker_a.id)
+    db.session.commit()
+    from marketplace.shifts.services import cancel_shift
+
+    cancel_shift(actor=firm_b, shift_id=shift_b.id)
+    db.session.commit()
+    users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
+             "admin": admin}
+    values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
+              "worker_id": worker_a.id, "user_id": worker_b.id, "action": "withdraw",
+              "decision": "verify", "change": "suspend", "code": "en",
+              "filename": "css/app.css"}
+    return users, values
+
+
+def build_url(rule: str, values: dict, principal: str | None) -> str:
+    if "<action>" in rule:
+        values = {**values, "action": "withdraw" if principal and "worker" in principal
+                  else "reject"}
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def signed_in_client(app, user):
+    client = app.test_client()
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    return client
+
+
+def request_as(app, principal, users, values, rule, method, url):
+    user = users.get(principal) if principal else None
+    client = signed_in_client(app, user)
+    payload = {k: v.format(**values) if isinstance(v, str) else v
+               for k, v in PAYLOADS.get(rule, {}).items()}
+    if rule.startswith("/api/"):
+        headers = {}
+        if user is not None:
+            headers["Authorization"] = f"Bearer {issue_token(user=user, ttl_days=1)}"
+            db.session.commit()
+        return client.open(url, method=method, json=payload, headers=headers)
+    if method != "GET":
+        page = client.get("/login" if user is None else "/shifts").get_data(as_text=True)
+        payload["csrf_token"] = csrf_from(page)
+    return client.open(url, method=method, data=payload if method != "GET" else None)
+
+
+PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "admin"]
+
+
+def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None:
+    """The status a principal must get, or None when access is allowed."""
+    api = rule.startswith("/api/")
+    if entry.who == PUBLIC:
+        return None
+    if principal is None:
+        return 401 if api else 302
+    role = principal.split("_")[0]
+    allowed = {ANY_USER: {WORKER, FIRM, ADMIN}, PARTY: {WORKER, FIRM}}.get(entry.who, {entry.who})
+    if role not in allowed:
+        return 403 if api else 404
+    owner = entry.owner
+    if owner == "both":
+        owner = "firm_a" if role == "firm" else "worker_a" if role == "worker" else None
+    if owner and principal != owner and role != "admin":
+        return 404
+    return None
+
+
+def test_each_route_as_each_visitor(app, world):
+    failures = []
+    for rule, method in routes(app):
+        entry = MATRIX.get((rule, method))
+        if entry is None:
+            continue
+        users, values = world()  # a fresh world per route: earlier requests change things
+        for principal in PRINCIPALS:
+            url = build_url(rule, values, principal)
+            response = request_as(app, principal, users, values, rule, method, url)
+            body = response.get_data(as_text=True)
+            denial = expected_denial(entry, principal, rule)
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{method} {url} as {principal}: {status}")
+            elif denial is not None and status != denial:
+                failures.append(f"{method} {url} as {principal}: {status}, expected {denial}")
+            elif denial is None and status in (401, 403, 404) and entry.who != PUBLIC:
+                failures.append(f"{method} {url} as {principal}: refused with {status}")
+            if principal in ("worker_b", "firm_b", None) and MARKER_WORKER_A in body:
+                failures.append(f"{method} {url} as {principal}: shows worker A")
+            if principal not in ("firm_b", "admin") and MARKER_SHIFT_B in body:
+                failures.append(f"{method} {url} as {principal}: shows firm B's shift")
+    assert not failures, "\n".join(failures)
