@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from marketplace.forms import localise_choices
 from marketplace.taxonomy import CATEGORIES, CERTIFICATES, DISTRICTS, SKILLS
 from marketplace.timeutil import LOCAL_TZ, to_local
 
@@ -37,6 +38,11 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 CENT = Decimal("0.01")
 # Service field names that the form shows under another name.
 FORM_NAME_OF = {"pay_amount_fen": "pay"}
+
+
+PAY_UNITS = (("hour", _l("per hour")), ("day", _l("per day")), ("piece", _l("per piece")))
+SETTLEMENTS = (("daily", _l("Paid daily")), ("weekly", _l("Paid weekly")),
+               ("on_completion", _l("Paid on completion")))
 
 
 def yuan_to_fen(value: Decimal) -> int:
@@ -80,16 +86,19 @@ class ShiftForm(FlaskForm):
     pay = DecimalField(_l("Pay (yuan)"), places=2,
                        validators=[InputRequired(), NumberRange(min=0, max=1000000),
                                    at_most_two_decimals])
-    pay_unit = SelectField(_l("Pay is counted"), choices=[
-        ("hour", _l("per hour")), ("day", _l("per day")), ("piece", _l("per piece"))])
-    settlement = SelectField(_l("Settlement"), choices=[
-        ("daily", _l("Paid daily")), ("weekly", _l("Paid weekly")),
-        ("on_completion", _l("Paid on completion"))])
+    pay_unit = SelectField(_l("Pay is counted"), choices=list(PAY_UNITS))
+    settlement = SelectField(_l("Settlement"), choices=list(SETTLEMENTS))
     meals = BooleanField(_l("Meals provided"))
     housing = BooleanField(_l("Housing provided"))
     skills = SelectMultipleField(_l("Skills needed"), choices=[(t.code, t.zh) for t in SKILLS])
     certificates = SelectMultipleField(_l("Certificates required"),
                                        choices=[(t.code, t.zh) for t in CERTIFICATES])
+
+    def localise(self) -> None:
+        """Taxonomy choices in the user's language; our own choices keep their own labels."""
+        localise_choices(self)
+        self.pay_unit.choices = list(PAY_UNITS)
+        self.settlement.choices = list(SETTLEMENTS)
 
     def to_data(self) -> dict[str, Any]:
         """The shift fields in the services' terms: UTC times, pay in fen, codes."""

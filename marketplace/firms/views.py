@@ -22,7 +22,7 @@ from marketplace.firms.forms import (
     RateWorkerForm,
     ShiftForm,
 )
-from marketplace.forms import apply_field_errors, localise_choices
+from marketplace.forms import apply_field_errors
 from marketplace.notifications import services as notifications
 from marketplace.security import safe_next
 from marketplace.shifts import applications
@@ -95,7 +95,7 @@ def dashboard():
 @firm_required
 def new_shift():
     form = ShiftForm()
-    localise_choices(form)
+    form.localise()
     status = 200
     if form.validate_on_submit():
         try:
@@ -124,7 +124,7 @@ def new_shift():
 def edit_shift(shift_id: int):
     shift = shifts.get_own_shift(actor=current_user, shift_id=shift_id)
     form = ShiftForm()
-    localise_choices(form)
+    form.localise()
     status = 200
     if form.validate_on_submit():
         try:

@@ -51,6 +51,9 @@ def only_shift() -> Shift:
 def test_post_a_shift_converts_local_time_and_yuan(client, login, make_firm):
     firm = make_firm()
     login(client, firm)
+    english = page(client, "/firm/shifts/new?lang=en")
+    assert ">per hour</option>" in english and ">Paid weekly</option>" in english
+    assert ">Logistics &amp; warehousing</option>" in english
     response = submit(client, "/firm/shifts/new", shift_form())
     assert response.status_code == 303
     shift = only_shift()
@@ -341,6 +344,7 @@ def test_applicants_page_uses_a_fixed_number_of_queries(client, login, make_firm
 
     few = count_queries(2)
     many = count_queries(8)
+    assert few > 3  # the listener saw the page's queries
     assert many == few
 
 
