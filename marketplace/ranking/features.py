@@ -121,9 +121,9 @@ class _Uniq:
         t = np.asarray(t, np.int64)
         if len(entity) and (entity == entity[0]).all() and (t == t[0]).all():
             return _Uniq(np.zeros(len(entity), np.int64), entity[:1], t[:1])
-        key = np.stack([entity, t], axis=1)
-        u, inv = np.unique(key, axis=0, return_inverse=True)
-        return _Uniq(inv.ravel(), u[:, 0], u[:, 1])
+        key = entity * _SHIFT + (t - _T0)  # one int64 key: 1-D unique is much faster
+        u, inv = np.unique(key, return_inverse=True)
+        return _Uniq(inv.ravel(), u // _SHIFT, u % _SHIFT + _T0)
 
 
 class FeatureBuilder:
@@ -407,7 +407,9 @@ class FeatureBuilder:
         with np.errstate(invalid="ignore", divide="ignore"):
             profile = text / np.where(norm > 0, norm, 1.0)[:, None]
             profile = profile.astype(np.float32)
-            if len(e) == 1:
+            if len(e) == 1 and len(sj) * 8 >= len(self.s_text):
+                sim = (self.s_text @ profile[0])[sj]  # no (n, 256) gather for a big batch
+            elif len(e) == 1:
                 sim = self.s_text[sj] @ profile[0]
             else:
                 sim = np.empty(len(sj), dtype=np.float32)

@@ -402,13 +402,16 @@ class Ranker:
         return self.score_features(fb.pairs(wi, sj, at, history_at))
 
     def rank_for_worker(self, fb: FeatureBuilder, wi: int, sj: np.ndarray, at: int,
-                        k: int = 50) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k shift rows for one worker among ``sj`` (hard constraints applied), best first."""
+                        k: int = 50, hard_filter: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k shift rows for one worker among ``sj``, best first.
+
+        ``hard_filter=False`` when the caller (the SQL query) has already applied them.
+        """
         sj = np.asarray(sj, dtype=np.int64)
         w = np.full(len(sj), wi, dtype=np.int64)
-        d = fb.distance(w, sj)
-        ok = fb.hard_mask(w, sj, distance=d)
-        sj, w = sj[ok], w[ok]
+        if hard_filter:
+            ok = fb.hard_mask(w, sj)
+            sj, w = sj[ok], w[ok]
         s = self.feed_scores(fb.pairs(w, sj, at))
         top = np.argpartition(-s, k)[:k] if len(s) > k else np.arange(len(s))
         top = top[np.argsort(-s[top], kind="stable")]
