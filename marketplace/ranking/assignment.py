@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 _EPS = 1e-6  # tolerance for "integral" LP values and for reduced costs
-_MAX_EXPANDED = 6_000_000  # seat-graph edges above which the exact case uses the LP instead
+_MAX_EXPANDED = 4_000_000  # seat-graph edges above which the exact case uses the LP instead
 
 
 def _as_times(values: np.ndarray | list) -> np.ndarray:
@@ -329,17 +329,16 @@ def _solve_matching(group: np.ndarray, s: np.ndarray, score: np.ndarray,
     # a constant added to all of a row's edges (its dummy included) does not change the
     # optimum, since every row is matched exactly once; it keeps every weight non-zero.
     vals = np.concatenate([score[e_idx] + 1.0, np.ones(n_rows)])
-    ids = np.concatenate([e_idx, np.full(n_rows, -1)])
-    order = np.lexsort((cols, rows))
-    rows, cols, vals, ids = rows[order], cols[order], vals[order], ids[order]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))])
-    graph = sp.csr_array((vals, cols, indptr), shape=(n_rows, n_seats + n_rows))
+    graph = sp.coo_array((vals, (rows, cols)), shape=(n_rows, n_seats + n_rows)).tocsr()
     r, c = min_weight_full_bipartite_matching(graph, maximize=True)
-    n_cols = n_seats + n_rows
-    pos = np.searchsorted(rows * n_cols + cols, r * n_cols + c)
-    picked = ids[pos]
+    real = c < n_seats
+    # back from (row, seat) to the edge: (row, shift of the seat) is unique after de-duplication
+    seat_shift = np.repeat(np.arange(n_shifts, dtype=np.int64), seats)
+    key = row * n_shifts + s
+    order = np.argsort(key, kind="stable")
+    picked = order[np.searchsorted(key[order], r[real] * n_shifts + seat_shift[c[real]])]
     chosen = np.zeros(n, dtype=bool)
-    chosen[picked[picked >= 0]] = True
+    chosen[picked] = True
     return chosen
 
 
