@@ -618,7 +618,8 @@ def solve_assignment(problem: AssignmentProblem, *, method: str = "auto",
             clean-up), ``"matching"`` (raises ``ValueError`` when the structure is not a
             b-matching), ``"lp"`` or ``"greedy"`` (best score first; fast, no optimality).
         time_limit: seconds for the LP/MILP solves; on expiry the best feasible answer found
-            so far (at worst the greedy one) is returned with a valid bound.
+            so far (at worst the greedy one) is returned with a valid bound. The exact seat
+            matching is not interruptible (about 0.4 s for 5,000 workers and 175,000 edges).
         lp_columns_per_worker: edges per worker in the first restricted LP.
 
     Returns:
