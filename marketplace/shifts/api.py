@@ -117,14 +117,17 @@ def feed():
     per_page = query["per_page"]
     items, total = build_feed(actor=current_api_user(), filters=filters_from(query),
                               limit=per_page, offset=(query["page"] - 1) * per_page)
-    db.session.commit()  # impressions
     body = [{
         "shift": item.shift, "score": item.score, "distance_km": item.distance_km,
         "position": item.position, "reasons": [key for key, _ in item.reasons],
         "reason_text": reason_text(item.reasons),
     } for item in items]
-    return FeedPageSchema().dump({"items": body, "page": query["page"], "per_page": per_page,
+    page = FeedPageSchema().dump({"items": body, "page": query["page"], "per_page": per_page,
                                   "total": total})
+    # Commit the impressions after dumping: a commit expires the shifts, and dumping expired
+    # shifts reloads each one (three queries per item).
+    db.session.commit()
+    return page
 
 
 @operation("/shifts/<int:shift_id>/applications", methods=["POST"],
