@@ -1,6 +1,6 @@
 """Import every model so metadata is complete for Alembic and create_all."""
 
-from marketplace.admin.models import AuditLog
+from marketplace.admin.models import AuditLog, Setting
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
 from marketplace.matching.models import EventKind, MatchEvent
@@ -28,6 +28,6 @@ from marketplace.workers.models import (
 __all__ = [
     "ApiToken", "Application", "Attendance", "AuditLog", "DateAvailability", "EventKind",
     "Favourite", "Firm", "Invitation", "MatchEvent", "Notification", "PayUnit", "Rating", "Role",
-    "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User", "UserStatus",
+    "Setting", "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User", "UserStatus",
     "Verification", "WeeklyAvailability", "WorkerCertificate", "WorkerProfile", "WorkerSkill",
 ]

@@ -22,3 +22,14 @@ class AuditLog(db.Model):
     target_type: Mapped[str] = mapped_column(String(30))
     target_id: Mapped[int | None]
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Setting(db.Model):
+    """A city policy setting changed at run time by administrators (every change audited)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

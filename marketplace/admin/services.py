@@ -152,3 +152,35 @@ def actor_names(actor_ids: list[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+PRIORITY_BOOST = "priority_boost"
+MAX_PRIORITY_BOOST = 0.2  # the boost may raise a score by at most 20 %
+
+
+def priority_boost() -> float:
+    """The boost for verified priority-group workers in firms' candidate lists (0 = off)."""
+    from marketplace.admin.models import Setting
+
+    setting = db.session.get(Setting, PRIORITY_BOOST)
+    if setting is None or not setting.value.get("enabled"):
+        return 0.0
+    return min(float(setting.value.get("weight", 0.0)), MAX_PRIORITY_BOOST)
+
+
+def set_priority_boost(*, actor: User, enabled: bool, weight: float) -> dict:
+    from marketplace.admin.models import Setting
+
+    require_admin(actor)
+    if not 0.0 <= weight <= MAX_PRIORITY_BOOST:
+        raise ValidationFailed(
+            f"The boost must be between 0 and {MAX_PRIORITY_BOOST:.0%}",
+            fields={"weight": [f"Between 0 and {MAX_PRIORITY_BOOST:.0%}"]})
+    setting = db.session.get(Setting, PRIORITY_BOOST) or Setting(key=PRIORITY_BOOST)
+    previous = dict(setting.value or {})
+    setting.value = {"enabled": bool(enabled), "weight": round(weight, 3)}
+    setting.updated_by_id = actor.id
+    db.session.add(setting)
+    record(actor=actor, action="policy.priority_boost", target_type="setting", target_id=None,
+           previous=previous, current=setting.value)
+    return setting.value

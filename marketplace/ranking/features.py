@@ -131,8 +131,14 @@ class FeatureBuilder:
 
     def __init__(self, workers: Workers, shifts: Shifts, events: Events | None = None,
                  ratings: Ratings | None = None, *, history_cutoff: int | None = None,
-                 category_median: dict[str, float] | None = None, text_features: int = 256):
+                 category_median: dict[str, float] | None = None, text_features: int = 256,
+                 firm_counts: dict[int, dict[str, float]] | None = None,
+                 shift_applications: np.ndarray | None = None):
         self.workers, self.shifts = workers, shifts
+        # Serving may pass the firms' history as counts (from SQL aggregates) instead of their
+        # whole event log; the keys are those of `firm_count_columns`.
+        self.firm_counts = firm_counts
+        self.shift_applications = shift_applications  # (n_shifts,) counts so far, or None
         events = events if events is not None else Events.empty()
         if history_cutoff is not None:
             events = events.before(history_cutoff)
@@ -141,7 +147,8 @@ class FeatureBuilder:
         # id → row index
         self._w_order = np.argsort(workers.worker_id)
         self._s_order = np.argsort(shifts.shift_id)
-        firm_ids, self.s_firm = np.unique(shifts.firm_id, return_inverse=True)
+        self.firm_ids, self.s_firm = np.unique(shifts.firm_id, return_inverse=True)
+        firm_ids = self.firm_ids
         self.n_firms = len(firm_ids)
         cats = sorted(set(shifts.category.tolist()) | {t.code for t in taxonomy.CATEGORIES})
         self.cat_vocab = {c: i for i, c in enumerate(cats)}
@@ -356,25 +363,37 @@ class FeatureBuilder:
         self._worker_block(X, wi, sj, ht, d / radius, pay)
         return X
 
+    def _firm_history(self, e, t) -> tuple[np.ndarray, ...]:
+        """(hires, seats, completed, no-shows, ratings, stars, cancelled, applies, shown)."""
+        if self.firm_counts is not None:
+            ids = self.firm_ids[e]
+            keys = ("hire", "seats", "complete", "no_show", "ratings", "stars", "cancelled",
+                    "apply", "impression")
+            table = np.array([[self.firm_counts.get(int(i), {}).get(k, 0.0) for k in keys]
+                              for i in ids], dtype=np.float64).reshape(len(ids), len(keys))
+            return tuple(table[:, n] for n in range(len(keys)))
+        rate = self.f_rate.before(e, t)
+        return (self.f_hire.before(e, t), self.f_headcount.before(e, t),
+                self.f_comp.before(e, t), self.f_ns.before(e, t), rate[:, 0], rate[:, 1],
+                self.f_cancel.before(e, t), self.f_app.before(e, t), self.f_imp.before(e, t))
+
     def _firm_block(self, X, f, sj, ht) -> None:
         u = _Uniq.of(f, ht)
-        e, t = u.entity, u.t
-        hires = self.f_hire.before(e, t)
-        heads = self.f_headcount.before(e, t)
-        comp, ns = self.f_comp.before(e, t), self.f_ns.before(e, t)
-        rate = self.f_rate.before(e, t)
-        imp, app = self.f_imp.before(e, t), self.f_app.before(e, t)
+        hires, heads, comp, ns, n_rated, stars, cancelled, app, imp = self._firm_history(
+            u.entity, u.t)
         cols = np.stack([
             (hires + 0.5) / (heads + 1.0),
             (comp + 2 * PRIOR_RELIABILITY) / (comp + ns + 2),
-            (rate[:, 1] + 2 * PRIOR_RATING) / (rate[:, 0] + 2),
-            self.f_cancel.before(e, t) / (hires + 2),
+            (stars + 2 * PRIOR_RATING) / (n_rated + 2),
+            cancelled / (hires + 2),
             np.log1p(hires),
             (app + 5 * PRIOR_APPLY) / (imp + 5),
         ], axis=1)
         X[:, FIRM_COLS[:-1]] = cols[u.inv]
         # competition for this very shift so far (lets P(hire) separate it from quality)
-        X[:, FIRM_COLS[-1]] = self.s_app.before(sj, ht) / np.maximum(self.shifts.headcount[sj], 1)
+        applied = (self.shift_applications[sj] if self.shift_applications is not None
+                   else self.s_app.before(sj, ht))
+        X[:, FIRM_COLS[-1]] = applied / np.maximum(self.shifts.headcount[sj], 1)
 
     def _worker_block(self, X, wi, sj, ht, dist_ratio, pay) -> None:
         u = _Uniq.of(wi, ht)

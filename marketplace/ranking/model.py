@@ -139,11 +139,22 @@ class PairwiseLinear:
             keep = rng.choice(len(p_idx), self.max_pairs, replace=False)
             p_idx, n_idx = p_idx[keep], n_idx[keep]
         D = Z[p_idx] - Z[n_idx]
-        sign = rng.random(len(D)) < 0.5
-        D[sign] *= -1
-        lr = LogisticRegression(C=self.C, fit_intercept=False, max_iter=300)
-        lr.fit(D, (~sign).astype(int))
-        self.coef_ = lr.coef_.ravel()
+        labels = (y > 0).astype(int)
+        if len(D) >= 10:
+            sign = rng.random(len(D)) < 0.5
+            D[sign] *= -1
+            lr = LogisticRegression(C=self.C, fit_intercept=False, max_iter=300)
+            lr.fit(D, (~sign).astype(int))
+            self.coef_ = lr.coef_.ravel()
+        elif labels.min() != labels.max():
+            # Too few within-session pairs (a thin log): fall back to a pointwise fit.
+            lr = LogisticRegression(C=self.C, max_iter=300)
+            self.coef_ = lr.fit(Z, labels, sample_weight=sample_weight).coef_.ravel()
+        else:
+            self.coef_ = np.zeros(Z.shape[1])
+        if labels.min() == labels.max():
+            self.platt_ = _Const((labels.sum() + 1) / (len(labels) + 2))
+            return self
         # Platt scaling so the score is a probability that can be multiplied with P(hire)
         s = Z @ self.coef_
         self.platt_ = LogisticRegression(C=100.0).fit(s[:, None], (y > 0).astype(int),

@@ -1,0 +1,239 @@
+"""Candidates for a firm's shift, ranked by the reciprocal score, and the one-click match.
+
+Reciprocal = harmonic mean of the worker side (would they take it) and the firm side (would
+the firm hire and keep them). With no promoted model the two sides come from transparent
+content signals: the content score and the worker's smoothed reliability times skill cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, exists, not_, select
+
+from marketplace.admin.services import priority_boost
+from marketplace.auth.models import Role, User, UserStatus
+from marketplace.db import utcnow
+from marketplace.errors import Conflict
+from marketplace.extensions import db
+from marketplace.matching import registry, scoring
+from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, haversine_km
+from marketplace.shifts.applications import worker_records
+from marketplace.shifts.models import Application, Shift, ShiftCertificate, ShiftStatus
+from marketplace.shifts.services import get_own_shift
+from marketplace.shifts.states import BOOKED, AppStatus
+from marketplace.taxonomy import HOME_PROVINCE
+from marketplace.workers.availability import fits
+from marketplace.workers.models import WorkerCertificate, WorkerProfile
+from marketplace.workers.services import load_availability
+
+CANDIDATE_LIMIT = 3000
+KM_PER_DEGREE = 111.2
+
+
+@dataclass
+class Candidate:
+    worker: User
+    score: float
+    distance_km: float | None
+    reasons: list[tuple[str, dict]]
+    record: dict
+
+
+def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(a + b > 0, 2 * a * b / (a + b), 0.0)
+
+
+def reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
+    """Reciprocal scores of workers for one shift (model when promoted, else content)."""
+    if not worker_ids:
+        return np.zeros(0)
+    ranker = registry.current_ranker()
+    if ranker is not None:
+        scores = scoring.reciprocal_scores(ranker, worker_ids, shift.id, utcnow())
+    else:
+        scores = _content_reciprocal(shift, worker_ids)
+    return _boosted(np.asarray(scores, dtype=float), worker_ids)
+
+
+def _content_reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
+    profiles = {p.user_id: p for p in db.session.scalars(
+        select(WorkerProfile).where(WorkerProfile.user_id.in_(worker_ids)))}
+    records = worker_records(worker_ids)
+    batch = ShiftBatch(ids=np.array([shift.id]), lat=np.array([shift.lat]),
+                       lon=np.array([shift.lon]),
+                       daily_pay_fen=np.array([np.nan if shift.pay_unit == "piece"
+                                               else float(shift.daily_pay_fen)]),
+                       meals=np.array([shift.meals]), housing=np.array([shift.housing]),
+                       skills=[frozenset(shift.skills)])
+    worker_side, firm_side = [], []
+    required = set(shift.skills)
+    for wid in worker_ids:
+        profile = profiles[wid]
+        view = _view(profile)
+        worker_side.append(float(content_scores(view, batch).score[0]))
+        cover = len(required & set(profile.skills)) / len(required) if required else 1.0
+        firm_side.append(float(records[wid]["reliability"]) * (0.5 + 0.5 * cover))
+    return _harmonic(np.array(worker_side), np.array(firm_side))
+
+
+def _view(profile: WorkerProfile) -> WorkerView:
+    return WorkerView(lat=profile.home_lat, lon=profile.home_lon,
+                      commute_radius_km=float(profile.commute_radius_km),
+                      min_daily_pay_fen=profile.min_daily_pay_fen,
+                      skills=frozenset(profile.skills),
+                      out_of_province=bool(profile.origin_province
+                                           and profile.origin_province != HOME_PROVINCE))
+
+
+def _boosted(scores: np.ndarray, worker_ids: list[int]) -> np.ndarray:
+    boost = priority_boost()
+    if boost <= 0 or not worker_ids:
+        return scores
+    verified = set(db.session.scalars(select(WorkerProfile.user_id).where(
+        WorkerProfile.user_id.in_(worker_ids), WorkerProfile.priority_verified.is_(True),
+        WorkerProfile.priority_group.isnot(None))))
+    factor = np.array([1.0 + boost if w in verified else 1.0 for w in worker_ids])
+    return scores * factor
+
+
+def eligible_workers(shift: Shift) -> list[int]:
+    """Active workers who could legally and practically take the shift and have not applied."""
+    box = 100 / KM_PER_DEGREE
+    holds = (select(WorkerCertificate.code)
+             .where(WorkerCertificate.worker_id == WorkerProfile.user_id,
+                    WorkerCertificate.code == ShiftCertificate.code)
+             .correlate(WorkerProfile, ShiftCertificate).exists())
+    lacks_certificate = (select(ShiftCertificate.code)
+                         .where(ShiftCertificate.shift_id == shift.id, not_(holds))
+                         .correlate(WorkerProfile).exists())
+    applied = exists().where(Application.shift_id == shift.id,
+                             Application.worker_id == WorkerProfile.user_id)
+    booked = exists().where(
+        Application.worker_id == WorkerProfile.user_id, Application.status.in_(sorted(BOOKED)),
+        Application.starts_at < shift.ends_at, Application.ends_at > shift.starts_at)
+    rows = db.session.execute(
+        select(WorkerProfile.user_id, WorkerProfile.home_lat, WorkerProfile.home_lon,
+               WorkerProfile.commute_radius_km)
+        .join(User, User.id == WorkerProfile.user_id)
+        .where(User.status == UserStatus.ACTIVE, not_(lacks_certificate), not_(applied),
+               not_(booked),
+               and_(WorkerProfile.home_lat.between(shift.lat - box, shift.lat + box),
+                    WorkerProfile.home_lon.between(shift.lon - box * 1.3, shift.lon + box * 1.3)))
+        .limit(CANDIDATE_LIMIT)
+    ).all()
+    if not rows:
+        return []
+    lat = np.array([r.home_lat for r in rows])
+    lon = np.array([r.home_lon for r in rows])
+    distance = haversine_km(shift.lat, shift.lon, lat, lon)
+    within = distance <= np.array([r.commute_radius_km for r in rows])
+    ids = [r.user_id for r, ok in zip(rows, within, strict=True) if ok]
+    return [wid for wid in ids
+            if fits(load_availability(wid), shift.starts_at, shift.ends_at)]
+
+
+def suggest(*, actor: User, shift_id: int, limit: int = 20) -> list[Candidate]:
+    """The best workers who have not applied yet, for the firm to invite."""
+    shift = get_own_shift(actor=actor, shift_id=shift_id)
+    if shift.status != ShiftStatus.OPEN:
+        raise Conflict("Only open shifts have candidates", code="shift_closed")
+    ids = eligible_workers(shift)
+    if not ids:
+        return []
+    scores = reciprocal(shift, ids)
+    top = np.argsort(-scores, kind="stable")[:limit]
+    chosen = [ids[i] for i in top]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(chosen)))}
+    records = worker_records(chosen)
+    result = []
+    for i in top:
+        wid = ids[i]
+        profile = users[wid].worker_profile
+        km = (None if profile.home_lat is None else
+              round(float(haversine_km(shift.lat, shift.lon, np.array([profile.home_lat]),
+                                       np.array([profile.home_lon]))[0]), 1))
+        matched = len(set(profile.skills) & set(shift.skills))
+        reasons: list[tuple[str, dict]] = []
+        if shift.skills:
+            reasons.append(("skills", {"matched": matched, "required": len(shift.skills)}))
+        if km is not None:
+            reasons.append(("distance", {"km": km}))
+        reasons.append(("reliability", {"pct": round(100 * records[wid]["reliability"])}))
+        result.append(Candidate(users[wid], round(float(scores[i]), 4), km, reasons,
+                                records[wid]))
+    return result
+
+
+@dataclass
+class PlannedOffer:
+    application: Application
+    score: float
+
+
+def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
+    """Which pending applicants to offer on which of the firm's open shifts.
+
+    Maximises the total reciprocal score with no shift over its open seats and no worker on
+    two overlapping shifts (their existing bookings included), via ranking.assignment.
+    """
+    from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
+
+    if actor.role != Role.FIRM or actor.firm_id is None:
+        return [], {}
+    now = utcnow()
+    shifts = list(db.session.scalars(select(Shift).where(
+        Shift.firm_id == actor.firm_id, Shift.status == ShiftStatus.OPEN,
+        Shift.starts_at > now, Shift.filled < Shift.headcount)))
+    if not shifts:
+        return [], {"shifts": 0}
+    pending = list(db.session.scalars(select(Application).where(
+        Application.shift_id.in_([s.id for s in shifts]),
+        Application.status == AppStatus.APPLIED)))
+    if not pending:
+        return [], {"shifts": len(shifts), "applicants": 0}
+    shift_index = {s.id: i for i, s in enumerate(shifts)}
+    worker_ids = sorted({a.worker_id for a in pending})
+    worker_index = {w: i for i, w in enumerate(worker_ids)}
+    scores = np.zeros(len(pending))
+    for shift in shifts:
+        mine = [n for n, a in enumerate(pending) if a.shift_id == shift.id]
+        if mine:
+            scores[mine] = reciprocal(shift, [pending[n].worker_id for n in mine])
+    bookings = db.session.execute(select(
+        Application.worker_id, Application.starts_at, Application.ends_at).where(
+        Application.worker_id.in_(worker_ids), Application.status.in_(sorted(BOOKED)))).all()
+    problem = AssignmentProblem(
+        worker=np.array([worker_index[a.worker_id] for a in pending]),
+        shift=np.array([shift_index[a.shift_id] for a in pending]),
+        score=np.maximum(scores, 1e-6),
+        headcount=np.array([s.headcount - s.filled for s in shifts]),
+        start=np.array([s.starts_at.timestamp() for s in shifts]),
+        end=np.array([s.ends_at.timestamp() for s in shifts]),
+        n_workers=len(worker_ids),
+        booked_worker=np.array([worker_index[b[0]] for b in bookings], dtype=np.int64),
+        booked_start=np.array([b[1].timestamp() for b in bookings], dtype=float),
+        booked_end=np.array([b[2].timestamp() for b in bookings], dtype=float),
+    )
+    result = solve_assignment(problem)
+    chosen = set(result.edges.tolist())  # edge n is pending[n]
+    plan = [PlannedOffer(a, round(float(scores[n]), 4)) for n, a in enumerate(pending)
+            if n in chosen]
+    plan.sort(key=lambda p: (p.application.starts_at, -p.score))
+    summary = {"shifts": len(shifts), "applicants": len(pending), "offers": len(plan),
+               "total_score": round(float(sum(p.score for p in plan)), 4),
+               "method": result.method}
+    return plan, summary
+
+
+def send_planned_offers(*, actor: User) -> int:
+    """Offer every planned pair (the plan is recomputed now, so it is never stale)."""
+    from marketplace.shifts.applications import transition
+
+    plan, _summary = one_click_plan(actor=actor)
+    for item in plan:
+        transition(actor=actor, application_id=item.application.id, action="offer")
+    return len(plan)
+

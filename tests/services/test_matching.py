@@ -1,0 +1,85 @@
+"""Candidates, the one-click match and the policy boost, through the real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from marketplace.admin.models import AuditLog
+from marketplace.admin.services import set_priority_boost
+from marketplace.extensions import db
+from marketplace.matching.candidates import one_click_plan, send_planned_offers, suggest
+from marketplace.shifts.applications import apply
+from marketplace.shifts.models import Application
+from tests.conftest import in_hours
+
+
+def test_suggested_candidates_respect_hard_constraints(make_firm, make_worker, make_shift):
+    firm = make_firm()
+    shift = make_shift(firm, certificates=["health_cert"], district="jingqu")
+    fits = make_worker(name="合适", certificates=["health_cert"], lat=37.46, lon=122.17)
+    make_worker(name="无证", certificates=[], lat=37.46, lon=122.17)
+    make_worker(name="太远", certificates=["health_cert"], lat=36.92, lon=121.54, radius=10)
+    applied = make_worker(name="已报名", certificates=["health_cert"], lat=37.46, lon=122.17)
+    apply(actor=applied, shift_id=shift.id)
+    db.session.commit()
+    names = [c.worker.name for c in suggest(actor=firm, shift_id=shift.id)]
+    assert names == [fits.name]
+
+
+def test_priority_boost_is_bounded_audited_and_reorders(make_firm, make_worker, make_shift,
+                                                        make_admin):
+    firm = make_firm()
+    shift = make_shift(firm)
+    plain = make_worker(name="普通", lat=37.46, lon=122.17)
+    helped = make_worker(name="重点", lat=37.50, lon=122.12, priority_group="veteran")
+    helped.worker_profile.priority_verified = True
+    db.session.commit()
+    before = [c.worker.id for c in suggest(actor=firm, shift_id=shift.id)]
+    assert before == [plain.id, helped.id]  # nearer worker first without a boost
+    admin = make_admin()
+    set_priority_boost(actor=admin, enabled=True, weight=0.2)
+    db.session.commit()
+    after = [c.worker.id for c in suggest(actor=firm, shift_id=shift.id)]
+    assert after == [helped.id, plain.id]
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "policy.priority_boost"))
+    assert entry.details["current"] == {"enabled": True, "weight": 0.2}
+    import pytest
+
+    from marketplace.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        set_priority_boost(actor=admin, enabled=True, weight=0.5)
+
+
+def test_one_click_plan_fills_seats_without_overbooking_or_overlap(make_firm, make_worker,
+                                                                   make_shift):
+    firm = make_firm()
+    start = in_hours(48)
+    morning = make_shift(firm, starts_at=start, hours=6, headcount=1)
+    overlapping = make_shift(firm, starts_at=start + dt.timedelta(hours=2), hours=6,
+                             headcount=1)
+    later = make_shift(firm, starts_at=start + dt.timedelta(hours=10), hours=4, headcount=2)
+    both = make_worker(name="两个都报")
+    other = make_worker(name="另一人")
+    third = make_worker(name="第三人")
+    for worker, shifts in ((both, [morning, overlapping, later]), (other, [morning]),
+                           (third, [overlapping, later])):
+        for shift in shifts:
+            apply(actor=worker, shift_id=shift.id)
+    db.session.commit()
+
+    plan, summary = one_click_plan(actor=firm)
+
+    pairs = [(p.application.worker_id, p.application.shift_id) for p in plan]
+    per_shift = {s.id: sum(1 for _, sid in pairs if sid == s.id)
+                 for s in (morning, overlapping, later)}
+    assert per_shift[morning.id] <= 1 and per_shift[overlapping.id] <= 1
+    assert per_shift[later.id] <= 2
+    assert not ((both.id, morning.id) in pairs and (both.id, overlapping.id) in pairs)
+    assert summary["offers"] == len(plan) == 4  # every seat can be filled here
+    assert send_planned_offers(actor=firm) == 4
+    db.session.commit()
+    offered = db.session.scalars(select(Application).where(Application.status == "offered"))
+    assert len(list(offered)) == 4
