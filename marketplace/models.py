@@ -28,6 +28,7 @@ from marketplace.workers.models import (
 __all__ = [
     "ApiToken", "Application", "Attendance", "AuditLog", "DateAvailability", "EventKind",
     "Favourite", "Firm", "Invitation", "MatchEvent", "Notification", "PayUnit", "Rating", "Role",
-    "Setting", "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User", "UserStatus",
-    "Verification", "WeeklyAvailability", "WorkerCertificate", "WorkerProfile", "WorkerSkill",
+    "Setting", "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User",
+    "UserStatus", "Verification", "WeeklyAvailability", "WorkerCertificate", "WorkerProfile",
+    "WorkerSkill",
 ]
