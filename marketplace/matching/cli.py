@@ -61,3 +61,22 @@ def status_command(as_json: bool) -> None:
         metric = model.get("score")
         click.echo(f"  {model['version']}  trained {model['trained_at']}  "
                    f"window {model['train_from']} → {model['train_to']}  score {metric}")
+
+
+@ranker_cli.command("fairness")
+@click.option("--shifts", "max_shifts", default=50, show_default=True,
+              help="How many open shifts to sample")
+@click.option("--json", "as_json", is_flag=True)
+def fairness_command(max_shifts: int, as_json: bool) -> None:
+    """Exposure of priority-group and new workers in top-10 candidate lists."""
+    from marketplace.matching.fairness import exposure_report
+
+    report = exposure_report(max_shifts=max_shifts)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"lists: {report['lists']}  eligible pairs: {report['eligible_pairs']}")
+    for name in ("priority", "new"):
+        row = report[name]
+        click.echo(f"{name:>9}: {row['share_of_eligible']:.1%} of eligible, "
+                   f"{row['share_of_top10']:.1%} of top-10 slots, ratio {row['exposure_ratio']}")

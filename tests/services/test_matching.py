@@ -83,3 +83,22 @@ def test_one_click_plan_fills_seats_without_overbooking_or_overlap(make_firm, ma
     db.session.commit()
     offered = db.session.scalars(select(Application).where(Application.status == "offered"))
     assert len(list(offered)) == 4
+
+
+def test_fairness_report_counts_exposure(app, make_firm, make_worker, make_shift):
+    firm = make_firm()
+    make_shift(firm)
+    for n in range(4):
+        worker = make_worker(name=f"w{n}", lat=37.46, lon=122.17,
+                             priority_group="veteran" if n == 0 else None)
+        worker.worker_profile.priority_verified = n == 0
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["ranker", "fairness", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.output)
+    assert report["lists"] == 1 and report["eligible_pairs"] == 4
+    assert report["priority"]["share_of_eligible"] == 0.25
+    assert report["priority"]["share_of_top10"] == 0.25  # all four fit in the top 10
+    assert report["new"]["share_of_eligible"] == 1.0
