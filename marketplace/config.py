@@ -55,6 +55,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PER_PAGE_MAX": 100,
         "MODEL_DIR": env.get("MODEL_DIR", str(Path(instance_path) / "models")),
         "PII_HMAC_KEY": env.get("PII_HMAC_KEY", ""),
+        # Share of the first feed page given to exploration (logged as source "explore").
+        "FEED_EXPLORATION_SHARE": float(env.get("FEED_EXPLORATION_SHARE", "0.1")),
+        # How long a process reuses the firms' history counts behind the model's features.
+        "FIRM_STATS_TTL_SECONDS": int(env.get("FIRM_STATS_TTL_SECONDS", "300")),
     }
     if overrides:
         config.update(overrides)

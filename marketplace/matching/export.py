@@ -183,6 +183,7 @@ def firm_history(firm_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     ids = list(firm_ids)
     counts = db.session.execute(
         select(Shift.firm_id, MatchEvent.kind, func.count())
+        .select_from(MatchEvent)
         .join(Shift, Shift.id == MatchEvent.shift_id)
         .where(Shift.firm_id.in_(ids),
                MatchEvent.kind.in_(["impression", "apply", "hire", "complete", "no_show"]))
@@ -194,12 +195,14 @@ def firm_history(firm_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     ).all()
     ratings = db.session.execute(
         select(Shift.firm_id, func.count(Rating.id), func.coalesce(func.sum(Rating.score), 0))
+        .select_from(Rating)
         .join(Application, Application.id == Rating.application_id)
         .join(Shift, Shift.id == Application.shift_id)
         .where(Shift.firm_id.in_(ids), Rating.rater == "worker").group_by(Shift.firm_id)
     ).all()
     late = db.session.execute(
         select(Shift.firm_id, func.count())
+        .select_from(Application)
         .join(Shift, Shift.id == Application.shift_id)
         .where(Shift.firm_id.in_(ids), Application.status == AppStatus.CANCELLED,
                Shift.cancelled_at.isnot(None))
@@ -228,3 +231,9 @@ def applications_per_shift(shift_ids: Sequence[int]) -> dict[int, int]:
     ).all()
     return dict(rows)
 
+
+
+def all_firm_ids() -> list[int]:
+    from marketplace.firms.models import Firm
+
+    return list(db.session.scalars(select(Firm.id)))

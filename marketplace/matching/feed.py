@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import DateTime, and_, exists, func, not_, select, type_coerce
 
 from marketplace.auth.models import Role, User
@@ -16,6 +17,8 @@ from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, reasons_for
 from marketplace.matching.events import log_impressions
+from marketplace.matching.registry import current_ranker
+from marketplace.matching.scoring import feed_scores as model_feed_scores
 from marketplace.shifts.models import Application, Shift, ShiftCertificate, ShiftSkill
 from marketplace.shifts.services import ShiftFilters, open_shifts_query
 from marketplace.shifts.states import BOOKED
@@ -23,6 +26,7 @@ from marketplace.workers.availability import Availability, fits
 from marketplace.workers.services import load_availability, worker_view
 
 CANDIDATE_LIMIT = 5000
+RERANK_POOL = 400  # how many content-ranked shifts the model re-ranks per request
 KM_PER_DEGREE_LAT = 111.2
 
 
@@ -33,6 +37,7 @@ class FeedItem:
     distance_km: float | None
     reasons: list[tuple[str, dict]]
     position: int
+    explored: bool = False
 
 
 def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
@@ -119,25 +124,73 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
     )
     scored = content_scores(view, batch)
     within = np.isnan(scored.distance_km) | (scored.distance_km <= view.commute_radius_km)
-    order = [i for i in np.argsort(-scored.score, kind="stable") if within[i]]
+    order = [int(i) for i in np.argsort(-scored.score, kind="stable") if within[i]]
+    final_score = scored.score.astype(float)
+    worked_here = np.zeros(len(ids))
+    ranker = current_ranker()
+    if ranker is not None and order:
+        # Two stages: the content score retrieves, the promoted model re-ranks the best pool.
+        pool = order[:RERANK_POOL]
+        model_score, same_firm = model_feed_scores(ranker, actor.id, ids[pool].tolist(), now)
+        final_score[pool] = model_score
+        worked_here[pool] = np.nan_to_num(same_firm)
+        pool = [pool[k] for k in np.argsort(-model_score, kind="stable")]
+        order = pool + order[RERANK_POOL:]
     total = len(order)
-    page = order[offset: offset + limit]
+    page, explored = _with_exploration(order, offset, limit, actor.id, now)
     shifts = {s.id: s for s in db.session.scalars(
         select(Shift).where(Shift.id.in_([int(ids[i]) for i in page]))
     )}
     items = [
         FeedItem(
             shift=shifts[int(ids[i])],
-            score=round(float(scored.score[i]), 4),
+            score=round(float(final_score[i]), 4),
             distance_km=None if np.isnan(scored.distance_km[i])
             else round(float(scored.distance_km[i]), 1),
-            reasons=reasons_for(int(i), scored, view, batch),
+            reasons=_reasons(int(i), scored, view, batch, worked_here[i] > 0, explored[n]),
             position=offset + n + 1,
+            explored=explored[n],
         )
         for n, i in enumerate(page)
     ]
     if log and items:
         log_impressions(worker_id=actor.id, shift_ids=[it.shift.id for it in items],
-                        source="feed", first_position=offset + 1)
+                        source="feed", explored=explored, first_position=offset + 1)
     return items, total
+
+
+def _reasons(i: int, scored, view, batch, worked_here: bool, explored: bool):
+    reasons = reasons_for(i, scored, view, batch)
+    if worked_here:
+        reasons.append(("history", {}))
+    if explored:
+        reasons.insert(0, ("explore", {}))
+    return reasons
+
+
+def _with_exploration(order: list[int], offset: int, limit: int, worker_id: int,
+                      now: dt.datetime) -> tuple[list[int], list[bool]]:
+    """The page, with a share of its slots given to shifts ranked beyond the first page.
+
+    Exploration lets the next model learn about shifts the current one would never show; the
+    impressions of those slots are logged with source "explore". The draw is stable for a
+    worker within an hour, so reloading the page does not reshuffle it.
+    """
+    page = order[offset: offset + limit]
+    share = current_app.config["FEED_EXPLORATION_SHARE"]
+    slots = round(len(page) * share)
+    tail = order[offset + limit:]
+    if offset != 0 or slots == 0 or not tail:
+        return page, [False] * len(page)
+    rng = np.random.default_rng([worker_id, int(now.timestamp()) // 3600])
+    picks = rng.choice(len(tail), size=min(slots, len(tail)), replace=False)
+    positions = sorted(rng.choice(np.arange(2, len(page)), size=len(picks), replace=False)) \
+        if len(page) > 2 + len(picks) else list(range(len(page) - len(picks), len(page)))
+    chosen = [tail[p] for p in picks]
+    kept = page[: len(page) - len(chosen)]
+    explored = [False] * len(kept)
+    for position, shift_index in zip(positions, chosen, strict=True):
+        kept.insert(position, shift_index)
+        explored.insert(position, True)
+    return kept, explored
 

@@ -8,11 +8,16 @@ SQL aggregates. Hard constraints were already applied in SQL by the caller.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
+from flask import current_app
 
 from marketplace.matching.export import (
+    all_firm_ids,
     applications_per_shift,
     epoch,
     events_frame,
@@ -37,13 +42,35 @@ def _market(worker_ids: Sequence[int], shift_ids: Sequence[int]) -> tuple[Market
     return market, applied
 
 
+class _FirmStats:
+    """All firms' history counts, shared by the requests of a process for a short while."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded_at = -math.inf
+        self.counts: dict[int, dict[str, float]] = {}
+
+    def get(self, firm_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+        ttl = current_app.config["FIRM_STATS_TTL_SECONDS"]
+        if ttl <= 0:
+            return firm_history(firm_ids)
+        if time.monotonic() - self.loaded_at > ttl or not set(firm_ids) <= self.counts.keys():
+            with self.lock:
+                self.counts = firm_history(all_firm_ids())
+                self.loaded_at = time.monotonic()
+        return self.counts
+
+
+_firm_stats = _FirmStats()
+
+
 def pair_features(ranker: Ranker, worker_ids: Sequence[int], shift_ids: Sequence[int],
                   pairs_w: np.ndarray, pairs_s: np.ndarray, now: dt.datetime):
     """Feature matrix for pairs given as indexes into worker_ids / shift_ids."""
     market, applied = _market(worker_ids, shift_ids)
     firms = sorted(set(market.shifts.firm_id.tolist()))
     fb = ranker.builder(market)
-    fb.firm_counts = firm_history(firms)
+    fb.firm_counts = _firm_stats.get(firms)
     fb.shift_applications = applied
     wi = fb.worker_rows(np.asarray(worker_ids, dtype=np.int64)[pairs_w])
     sj = fb.shift_rows(np.asarray(shift_ids, dtype=np.int64)[pairs_s])

@@ -59,3 +59,34 @@ def test_cli_train_and_status(app, model_dir):
     status = runner.invoke(args=["ranker", "status", "--json"])
     body = json.loads(status.output)
     assert body["promoted"] == body["models"][0]["version"]
+
+
+def test_feed_uses_the_promoted_model_and_explores(app, model_dir):
+    from sqlalchemy import select
+
+    from marketplace.auth.models import User
+    from marketplace.matching.feed import build_feed
+    from marketplace.matching.models import MatchEvent
+
+    load(seed=5, scale="small")
+    worker = db.session.scalar(select(User).where(User.phone == "13900000003"))
+    content_items, total = build_feed(actor=worker, log=False)
+    assert total > 20
+    meta = registry.train(seed=0)
+    registry.promote(meta["version"])
+    db.session.commit()
+
+    items, model_total = build_feed(actor=worker)
+    db.session.commit()
+
+    assert model_total == total  # the same eligible shifts, ranked differently
+    assert [i.score for i in items] != [i.score for i in content_items]
+    explored = [i for i in items if i.explored]
+    assert len(explored) == 2  # 10 % of a 20-item page
+    assert all(i.reasons[0][0] == "explore" for i in explored)
+    sources = dict(db.session.execute(
+        select(MatchEvent.position, MatchEvent.source).where(
+            MatchEvent.worker_id == worker.id, MatchEvent.kind == "impression",
+            MatchEvent.source.in_(["feed", "explore"]))).all())
+    assert sorted(p for p, s in sources.items() if s == "explore") == sorted(
+        i.position for i in explored)
