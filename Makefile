@@ -23,6 +23,7 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask ranker train --promote-if-better
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## make test: the whole suite (services, web, API, migrations, browser) on SQLite

@@ -18,9 +18,13 @@ ranker_cli = AppGroup("ranker", help="The matching model: train, evaluate, promo
               help="Promote the new model when it beats the current one (or none is promoted)")
 def train_command(seed: int, promote_if_better: bool) -> None:
     """Train on the database's event log; store the model under instance/models/."""
+    from marketplace.errors import DomainError
     from marketplace.matching import registry
 
-    meta = registry.train(seed=seed)
+    try:
+        meta = registry.train(seed=seed)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     click.echo(json.dumps(meta, ensure_ascii=False, indent=2))
     if promote_if_better:
         try:
