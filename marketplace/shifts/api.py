@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask import url_for
 
 from marketplace.api.core import current_api_user, load_body, load_query, operation, page_body
-from marketplace.api.schemas import PageQuerySchema
 from marketplace.auth.models import Role, User
 from marketplace.extensions import db
 from marketplace.firms.services import favourite_ids
@@ -13,6 +12,7 @@ from marketplace.shifts import applications, services
 from marketplace.shifts.models import Application
 from marketplace.shifts.schemas import (
     ActionSchema,
+    ApplicantQuerySchema,
     ApplicationOutSchema,
     ApplicationPageSchema,
     ApplySchema,
@@ -144,12 +144,12 @@ def apply(shift_id: int):
 
 @operation("/shifts/<int:shift_id>/applications", methods=["GET"],
            summary="Applicants for the firm's shift", tags=["applications"],
-           query=PageQuerySchema, response=ApplicationPageSchema, roles=("firm",))
+           query=ApplicantQuerySchema, response=ApplicationPageSchema, roles=("firm",))
 def list_applicants(shift_id: int):
-    query = load_query(PageQuerySchema())
+    query = load_query(ApplicantQuerySchema())
     actor = current_api_user()
     page = applications.list_for_shift(actor=actor, shift_id=shift_id, page=query["page"],
-                                       per_page=query["per_page"])
+                                       per_page=query["per_page"], order=query["order"])
     records = applications.worker_records([a.worker_id for a in page.items])
     favourites = favourite_ids(actor.firm_id)
     return page_body(page, [application_body(actor, a, records, favourites) for a in page.items])

@@ -348,7 +348,13 @@ def list_for_worker(*, actor: User, statuses: list[str] | None, page: int, per_p
     return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
 
-def list_for_shift(*, actor: User, shift_id: int, page: int, per_page: int):
+APPLICANT_ORDERS = ("match", "applied")
+
+
+def list_for_shift(*, actor: User, shift_id: int, page: int, per_page: int,
+                   order: str = "match"):
+    """The shift's applications; "match" puts the best reciprocal matches first (the promoted
+    model, else the content score), "applied" keeps the order they came in."""
     from marketplace.shifts.services import get_own_shift
 
     shift = get_own_shift(actor=actor, shift_id=shift_id)
@@ -357,7 +363,26 @@ def list_for_shift(*, actor: User, shift_id: int, page: int, per_page: int):
         .where(Application.shift_id == shift.id)
         .order_by(Application.created_at, Application.id)
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=100)
+    if order != "match":
+        return db.paginate(query, page=page, per_page=per_page, error_out=False,
+                           max_per_page=100)
+    from marketplace.matching.candidates import reciprocal
+    from marketplace.pagination import ListPage
+
+    everyone = list(db.session.scalars(query))
+    scores = reciprocal(shift, [a.worker_id for a in everyone]) if everyone else []
+    # Open applications first (the firm still has to decide on them), best match first;
+    # decided ones keep the order they came in.
+    undecided = {AppStatus.APPLIED, AppStatus.OFFERED}
+
+    def rank_key(n: int) -> tuple:
+        decided = everyone[n].status not in undecided
+        return decided, 0.0 if decided else -float(scores[n]), n
+
+    ranked = [everyone[n] for n in sorted(range(len(everyone)), key=rank_key)]
+    per_page = max(1, min(per_page, 100))
+    start = (page - 1) * per_page
+    return ListPage(page, per_page, len(ranked), ranked[start:start + per_page])
 
 
 def ratings_given(application_ids: list[int]) -> dict[tuple[int, str], int]:

@@ -93,6 +93,11 @@ class ShiftQuerySchema(PageQuerySchema):
     q = fields.String(validate=validate.Length(max=50))
 
 
+class ApplicantQuerySchema(PageQuerySchema):
+    order = fields.String(load_default="match", validate=validate.OneOf(["match", "applied"]),
+                          metadata={"description": "match: best reciprocal match first"})
+
+
 class ShiftPageSchema(Schema):
     items = fields.List(fields.Nested(ShiftOutSchema))
     page = fields.Integer()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import (
@@ -27,6 +25,7 @@ from marketplace.firms.services import invitations_for_worker
 from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.matching.feed import build_feed
 from marketplace.notifications import services as notifications
+from marketplace.pagination import ListPage
 from marketplace.security import safe_next
 from marketplace.shifts import applications
 from marketplace.shifts.models import ShiftStatus
@@ -79,35 +78,6 @@ def _fail(error: DomainError) -> None:
     if error.status in (403, 404):
         raise error
     flash(_(error.message), "error")
-
-
-@dataclass
-class ListPage:
-    """Enough of Flask-SQLAlchemy's Pagination for the pager macro, for computed lists."""
-
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(math.ceil(self.total / self.per_page), 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @bp.get("/feed")

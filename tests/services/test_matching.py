@@ -102,3 +102,21 @@ def test_fairness_report_counts_exposure(app, make_firm, make_worker, make_shift
     assert report["priority"]["share_of_eligible"] == 0.25
     assert report["priority"]["share_of_top10"] == 0.25  # all four fit in the top 10
     assert report["new"]["share_of_eligible"] == 1.0
+
+
+def test_applicants_come_best_match_first(client, make_firm, make_worker, make_shift,
+                                          api_token):
+    firm = make_firm()
+    shift = make_shift(firm, skills=["forklift"], district="jingqu")
+    poor = make_worker(name="先报名", skills=["cooking"], lat=37.51, lon=122.12)
+    good = make_worker(name="后报名", skills=["forklift"], lat=37.46, lon=122.17)
+    for worker in (poor, good):
+        apply(actor=worker, shift_id=shift.id)
+        db.session.commit()
+    headers = api_token(firm)
+    by_match = client.get(f"/api/v1/shifts/{shift.id}/applications", headers=headers).get_json()
+    assert [a["worker"]["id"] for a in by_match["items"]] == [good.id, poor.id]
+    by_time = client.get(f"/api/v1/shifts/{shift.id}/applications?order=applied",
+                         headers=headers).get_json()
+    assert [a["worker"]["id"] for a in by_time["items"]] == [poor.id, good.id]
+    assert by_match["total"] == 2
