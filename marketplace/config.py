@@ -57,6 +57,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PII_HMAC_KEY": env.get("PII_HMAC_KEY", ""),
         # Share of the first feed page given to exploration (logged as source "explore").
         "FEED_EXPLORATION_SHARE": float(env.get("FEED_EXPLORATION_SHARE", "0.1")),
+        # How long a worker's ranked feed is reused (0 = never); it is recomputed at once when
+        # the worker's applications, profile, availability or the promoted model change.
+        "FEED_CACHE_SECONDS": int(env.get("FEED_CACHE_SECONDS", "60")),
         # How long a process reuses the firms' history counts behind the model's features.
         "FIRM_STATS_TTL_SECONDS": int(env.get("FIRM_STATS_TTL_SECONDS", "300")),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,7 @@ from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
+from marketplace.matching import cache
 from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, reasons_for
 from marketplace.matching.events import log_impressions
 from marketplace.matching.registry import current_ranker
@@ -27,6 +29,7 @@ from marketplace.workers.services import load_availability, worker_view
 
 CANDIDATE_LIMIT = 5000
 RERANK_POOL = 400  # how many content-ranked shifts the model re-ranks per request
+CACHE_DEPTH = 200  # ranked entries kept per worker and filter set
 KM_PER_DEGREE_LAT = 111.2
 
 
@@ -98,6 +101,14 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+@dataclass
+class RankedEntry:
+    shift_id: int
+    score: float
+    distance_km: float | None
+    reasons: list
+
+
 def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int = 20,
                offset: int = 0, log: bool = True) -> tuple[list[FeedItem], int]:
     """Ranked shifts for a worker and the number of eligible shifts."""
@@ -105,9 +116,75 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
         raise Forbidden("Only workers have a feed")
     filters = filters or ShiftFilters()
     now = utcnow()
-    view, certificates = worker_view(actor.id)
-    rows = db.session.execute(candidate_query(actor.id, view, certificates, filters, now)).all()
-    rows = _practical(rows, load_availability(actor.id))
+    entries, total = _ranked(actor.id, filters, now, depth=offset + limit)
+    order = list(range(len(entries)))
+    page, explored = _with_exploration(order, offset, limit, actor.id, now)
+    wanted = [entries[i].shift_id for i in page]
+    shifts = {s.id: s for s in db.session.scalars(select(Shift).where(Shift.id.in_(wanted)))}
+    items: list[FeedItem] = []
+    for i, was_explored in zip(page, explored, strict=True):
+        shift = shifts.get(entries[i].shift_id)
+        if shift is None or not _still_open(shift, now):
+            continue  # taken or closed since the ranking was cached
+        reasons = [tuple(r) for r in entries[i].reasons]
+        if was_explored:
+            reasons.insert(0, ("explore", {}))
+        items.append(FeedItem(shift=shift, score=entries[i].score,
+                              distance_km=entries[i].distance_km, reasons=reasons,
+                              position=offset + len(items) + 1, explored=was_explored))
+    if log and items:
+        log_impressions(worker_id=actor.id, shift_ids=[it.shift.id for it in items],
+                        source="feed", explored=[it.explored for it in items],
+                        first_position=offset + 1)
+    return items, total
+
+
+def _still_open(shift: Shift, now: dt.datetime) -> bool:
+    return shift.status == "open" and shift.starts_at > now and shift.filled < shift.headcount
+
+
+def _ranked(worker_id: int, filters: ShiftFilters, now: dt.datetime,
+            depth: int) -> tuple[list[RankedEntry], int]:
+    """The worker's ranked shifts (at least `depth` of them), from the cache when fresh."""
+    ttl = current_app.config["FEED_CACHE_SECONDS"]
+    cacheable = ttl > 0 and depth <= CACHE_DEPTH
+    key = _cache_key(worker_id, filters) if cacheable else ""
+    if cacheable:
+        hit = cache.get_json(key)
+        if hit is not None:
+            return [RankedEntry(*e) for e in hit["entries"]], hit["total"]
+    entries, total = _rank(worker_id, filters, now, max(depth, CACHE_DEPTH))
+    if cacheable:
+        cache.set_json(key, {"entries": [[e.shift_id, e.score, e.distance_km, e.reasons]
+                                         for e in entries], "total": total}, ttl)
+    return entries, total
+
+
+def _cache_key(worker_id: int, filters: ShiftFilters) -> str:
+    """Changes whenever what the ranking depends on changes for this worker."""
+    from marketplace.workers.models import DateAvailability, WeeklyAvailability, WorkerProfile
+
+    applications = db.session.execute(
+        select(func.max(Application.updated_at), func.count()).where(
+            Application.worker_id == worker_id)).one()
+    profile_at = db.session.scalar(
+        select(WorkerProfile.updated_at).where(WorkerProfile.user_id == worker_id))
+    windows = db.session.scalar(
+        select(func.count()).select_from(WeeklyAvailability).where(
+            WeeklyAvailability.worker_id == worker_id)) + 1000 * db.session.scalar(
+        select(func.count()).select_from(DateAvailability).where(
+            DateAvailability.worker_id == worker_id))
+    model = current_ranker()
+    parts = (worker_id, repr(sorted(vars(filters).items())), model.meta.version if model else "-",
+             applications[0], applications[1], profile_at, windows)
+    return "feed:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def _rank(worker_id: int, filters: ShiftFilters, now: dt.datetime,
+          depth: int) -> tuple[list[RankedEntry], int]:
+    view, certificates = worker_view(worker_id)
+    rows = db.session.execute(candidate_query(worker_id, view, certificates, filters, now)).all()
+    rows = _practical(rows, load_availability(worker_id))
     if not rows:
         return [], 0
     ids_, lat, lon, daily_pay, pay_unit, meals, housing, skills, _, _ = zip(*rows, strict=True)
@@ -131,40 +208,27 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
     if ranker is not None and order:
         # Two stages: the content score retrieves, the promoted model re-ranks the best pool.
         pool = order[:RERANK_POOL]
-        model_score, same_firm = model_feed_scores(ranker, actor.id, ids[pool].tolist(), now)
+        model_score, same_firm = model_feed_scores(ranker, worker_id, ids[pool].tolist(), now)
         final_score[pool] = model_score
         worked_here[pool] = np.nan_to_num(same_firm)
         pool = [pool[k] for k in np.argsort(-model_score, kind="stable")]
         order = pool + order[RERANK_POOL:]
-    total = len(order)
-    page, explored = _with_exploration(order, offset, limit, actor.id, now)
-    shifts = {s.id: s for s in db.session.scalars(
-        select(Shift).where(Shift.id.in_([int(ids[i]) for i in page]))
-    )}
-    items = [
-        FeedItem(
-            shift=shifts[int(ids[i])],
-            score=round(float(final_score[i]), 4),
+    entries = [
+        RankedEntry(
+            shift_id=int(ids[i]), score=round(float(final_score[i]), 4),
             distance_km=None if np.isnan(scored.distance_km[i])
             else round(float(scored.distance_km[i]), 1),
-            reasons=_reasons(int(i), scored, view, batch, worked_here[i] > 0, explored[n]),
-            position=offset + n + 1,
-            explored=explored[n],
+            reasons=_reasons(i, scored, view, batch, worked_here[i] > 0),
         )
-        for n, i in enumerate(page)
+        for i in order[:depth]
     ]
-    if log and items:
-        log_impressions(worker_id=actor.id, shift_ids=[it.shift.id for it in items],
-                        source="feed", explored=explored, first_position=offset + 1)
-    return items, total
+    return entries, len(order)
 
 
-def _reasons(i: int, scored, view, batch, worked_here: bool, explored: bool):
-    reasons = reasons_for(i, scored, view, batch)
+def _reasons(i: int, scored, view, batch, worked_here: bool) -> list:
+    reasons = [list(r) for r in reasons_for(i, scored, view, batch)]
     if worked_here:
-        reasons.append(("history", {}))
-    if explored:
-        reasons.insert(0, ("explore", {}))
+        reasons.append(["history", {}])
     return reasons
 
 

@@ -212,3 +212,26 @@ def test_shift_in_the_past_or_too_long_is_refused(make_firm, make_shift):
     with pytest.raises(ValidationFailed) as error:
         make_shift(firm, hours=24 * 20)
     assert "ends_at" in error.value.fields
+
+
+def test_feed_cache_reuses_the_ranking_until_the_worker_changes_something(
+        app, make_firm, make_worker, make_shift):
+    app.config["FEED_CACHE_SECONDS"] = 60
+    try:
+        firm = make_firm()
+        worker = make_worker()
+        first = make_shift(firm, title="第一")
+        assert [i.shift.id for i in build_feed(actor=worker, log=False)[0]] == [first.id]
+        second = make_shift(firm, title="第二")
+        # Cached: a shift posted a moment ago waits for the cache to expire ...
+        assert [i.shift.id for i in build_feed(actor=worker, log=False)[0]] == [first.id]
+        # ... but the worker's own moves are seen at once (the key follows them).
+        apps.apply(actor=worker, shift_id=first.id)
+        db.session.commit()
+        assert [i.shift.id for i in build_feed(actor=worker, log=False)[0]] == [second.id]
+        # A shift that filled up since it was cached is left out of the page.
+        second.filled = second.headcount
+        db.session.commit()
+        assert build_feed(actor=worker, log=False)[0] == []
+    finally:
+        app.config["FEED_CACHE_SECONDS"] = 0
