@@ -60,6 +60,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # How long a worker's ranked feed is reused (0 = never); it is recomputed at once when
         # the worker's applications, profile, availability or the promoted model change.
         "FEED_CACHE_SECONDS": int(env.get("FEED_CACHE_SECONDS", "60")),
+        # The public list of open shifts is the same for everyone: serve it from a cache
+        # for a few seconds (a new shift shows within that time).
+        "PUBLIC_LIST_CACHE_SECONDS": int(env.get("PUBLIC_LIST_CACHE_SECONDS", "5")),
         # How long a process reuses the firms' history counts behind the model's features.
         "FIRM_STATS_TTL_SECONDS": int(env.get("FIRM_STATS_TTL_SECONDS", "300")),
     }

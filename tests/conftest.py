@@ -85,6 +85,7 @@ def app(tmp_path_factory):
         "MODEL_DIR": str(tmp_path_factory.mktemp("models")),
         "FIRM_STATS_TTL_SECONDS": 0,
         "FEED_CACHE_SECONDS": 0,
+        "PUBLIC_LIST_CACHE_SECONDS": 0,
     })
     app.test_client_class = RequestScopedClient
     with app.app_context():

@@ -12,11 +12,11 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import DateTime, and_, exists, func, not_, select, type_coerce
 
+from marketplace import cache
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
-from marketplace.matching import cache
 from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, reasons_for
 from marketplace.matching.events import log_impressions
 from marketplace.matching.registry import current_ranker

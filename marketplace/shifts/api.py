@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from flask import url_for
+import json
 
+from flask import current_app, url_for
+
+from marketplace import cache
 from marketplace.api.core import current_api_user, load_body, load_query, operation, page_body
 from marketplace.auth.models import Role, User
 from marketplace.extensions import db
@@ -64,9 +67,17 @@ def application_body(actor: User, application: Application,
            tags=["shifts"], query=ShiftQuerySchema, response=ShiftPageSchema, auth=False)
 def list_shifts():
     query = load_query(ShiftQuerySchema())
-    page = services.search_shifts(filters_from(query), page=query["page"],
-                                  per_page=query["per_page"])
-    return page_body(page, shift_schema.dump(page.items, many=True))
+    ttl = current_app.config["PUBLIC_LIST_CACHE_SECONDS"]
+    key = f"shifts:{sorted(query.items())!r}"
+    body = cache.get_text(key) if ttl > 0 else None
+    if body is None:
+        page = services.search_shifts(filters_from(query), page=query["page"],
+                                      per_page=query["per_page"])
+        body = json.dumps(page_body(page, shift_schema.dump(page.items, many=True)),
+                          ensure_ascii=False, separators=(",", ":"))
+        if ttl > 0:
+            cache.set_text(key, body, ttl)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @operation("/shifts", methods=["POST"], summary="Post a shift (verified firms)",

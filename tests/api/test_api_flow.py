@@ -123,3 +123,16 @@ def test_openapi_document_lists_the_contract_paths(client):
                  "/applications/{application_id}/rating", "/admin/firms/{firm_id}/verify"):
         assert path in spec["paths"], path
     assert "ShiftIn" in str(spec["components"]["schemas"])
+
+
+def test_public_shift_list_is_served_from_a_short_cache(app, client, make_firm, make_shift):
+    app.config["PUBLIC_LIST_CACHE_SECONDS"] = 30
+    try:
+        firm = make_firm()
+        make_shift(firm)
+        first = client.get("/api/v1/shifts").get_json()
+        make_shift(firm, title="刚发布")
+        assert client.get("/api/v1/shifts").get_json() == first  # cached
+        assert client.get("/api/v1/shifts?per_page=50").get_json()["total"] == 2  # other key
+    finally:
+        app.config["PUBLIC_LIST_CACHE_SECONDS"] = 0

@@ -1,5 +1,5 @@
-"""A small TTL cache for ranked feeds: Redis when REDIS_URL is set (shared by every process),
-else this process's memory. Values are JSON."""
+"""A small TTL cache (feeds, public listings): Redis when REDIS_URL is set (shared by every
+process), else this process's memory. Values are JSON."""
 
 from __future__ import annotations
 
@@ -50,23 +50,31 @@ def _redis():
     return _redis_clients[url]
 
 
-def get_json(key: str) -> Any | None:
+def get_text(key: str) -> str | None:
     client = _redis()
     try:
         raw = client.get(key) if client is not None else _local.get(key)
-    except Exception:  # a cache outage must never break the feed
-        current_app.logger.warning("feed cache unavailable; computing without it")
+    except Exception:  # a cache outage must never break a page
+        current_app.logger.warning("cache unavailable; computing without it")
         return None
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def set_text(key: str, value: str, ttl: int) -> None:
+    client = _redis()
+    try:
+        if client is not None:
+            client.set(key, value, ex=ttl)
+        else:
+            _local.set(key, value, ttl)
+    except Exception:
+        current_app.logger.warning("cache unavailable; not storing")
+
+
+def get_json(key: str) -> Any | None:
+    raw = get_text(key)
     return json.loads(raw) if raw else None
 
 
 def set_json(key: str, value: Any, ttl: int) -> None:
-    raw = json.dumps(value, separators=(",", ":"))
-    client = _redis()
-    try:
-        if client is not None:
-            client.set(key, raw, ex=ttl)
-        else:
-            _local.set(key, raw, ttl)
-    except Exception:
-        current_app.logger.warning("feed cache unavailable; not storing")
+    set_text(key, json.dumps(value, separators=(",", ":")), ttl)
