@@ -162,21 +162,19 @@ def _ranked(worker_id: int, filters: ShiftFilters, now: dt.datetime,
 
 def _cache_key(worker_id: int, filters: ShiftFilters) -> str:
     """Changes whenever what the ranking depends on changes for this worker."""
-    from marketplace.workers.models import DateAvailability, WeeklyAvailability, WorkerProfile
+    from marketplace.workers.models import WorkerProfile
 
-    applications = db.session.execute(
-        select(func.max(Application.updated_at), func.count()).where(
-            Application.worker_id == worker_id)).one()
-    profile_at = db.session.scalar(
-        select(WorkerProfile.updated_at).where(WorkerProfile.user_id == worker_id))
-    windows = db.session.scalar(
-        select(func.count()).select_from(WeeklyAvailability).where(
-            WeeklyAvailability.worker_id == worker_id)) + 1000 * db.session.scalar(
-        select(func.count()).select_from(DateAvailability).where(
-            DateAvailability.worker_id == worker_id))
+    mine = Application.worker_id == worker_id
+    state = db.session.execute(select(
+        select(func.max(Application.updated_at)).where(mine).scalar_subquery(),
+        select(func.count()).select_from(Application).where(mine).scalar_subquery(),
+        # touched by profile and availability changes
+        select(WorkerProfile.updated_at).where(
+            WorkerProfile.user_id == worker_id).scalar_subquery(),
+    )).one()
     model = current_ranker()
     parts = (worker_id, repr(sorted(vars(filters).items())), model.meta.version if model else "-",
-             applications[0], applications[1], profile_at, windows)
+             *state)
     return "feed:" + hashlib.sha1(repr(parts).encode()).hexdigest()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.matching.content import WorkerView
 from marketplace.privacy import keyed_digest, mask_id_number, valid_id_number
@@ -222,6 +223,7 @@ def set_availability(*, actor: User, weekly: list[dict], dates: list[dict]) -> d
     db.session.execute(delete(WeeklyAvailability).where(WeeklyAvailability.worker_id == actor.id))
     db.session.execute(delete(DateAvailability).where(DateAvailability.worker_id == actor.id))
     db.session.add_all([*weekly_rows, *date_rows])
+    actor.worker_profile.updated_at = utcnow()  # what was ranked for them is out of date
     db.session.flush()
     record(actor=actor, action="worker.availability_update", target_type="user",
            target_id=actor.id, weekly=len(weekly_rows), dates=len(date_rows))
