@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
-from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.db import utcnow
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.matching.content import WorkerView
 from marketplace.privacy import keyed_digest, mask_id_number, valid_id_number
