@@ -22,6 +22,7 @@ shifts, the bundle's distinct ids in ascending order map to the database ids des
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import math
@@ -110,10 +111,10 @@ def load_bundle(directory: str | os.PathLike) -> Market:
         return read_bundle(path)
     except BundleError as error:
         raise InvalidBundle(f"{path}: {error}") from error
-    except (ValueError, TypeError) as error:  # int()/float()/fromisoformat() on a bad field
-        raise InvalidBundle(f"{path}: a value could not be read ({error})") from error
     except UnicodeDecodeError as error:
         raise InvalidBundle(f"{path}: the files must be UTF-8 ({error.reason})") from error
+    except (ValueError, TypeError, csv.Error) as error:  # int()/float()/... on a bad field
+        raise InvalidBundle(f"{path}: a value could not be read ({error})") from error
 
 
 def fingerprint(directory: str | os.PathLike) -> str:

@@ -117,6 +117,17 @@ def test_evaluate_refuses_bad_input_with_a_message(app, bundle, tmp_path):
     columns = invoke(app, "evaluate", "--data", str(broken), "--split-at", SPLIT)
     assert columns.exit_code != 0 and "missing columns worker_id, shift_id" in columns.output
 
+    (broken / "events.csv").write_bytes((bundle / "events.csv").read_bytes())
+    workers = (bundle / "workers.csv").read_text(encoding="utf-8").splitlines()
+    (broken / "workers.csv").write_text("\n".join([*workers, "7,,,north,,,,,"]) + "\n",
+                                        encoding="utf-8")
+    value = invoke(app, "evaluate", "--data", str(broken), "--split-at", SPLIT)
+    assert value.exit_code != 0 and "could not be read" in value.output
+    (broken / "workers.csv").write_bytes("工".encode("gbk") + (bundle / "workers.csv").read_bytes())
+    encoding = invoke(app, "evaluate", "--data", str(broken), "--split-at", SPLIT)
+    assert encoding.exit_code != 0 and "UTF-8" in encoding.output
+    (broken / "workers.csv").write_bytes((bundle / "workers.csv").read_bytes())
+
     lines = (bundle / "events.csv").read_text(encoding="utf-8").splitlines()
     lines[1] = lines[1].replace("+08:00", "", 1)
     (broken / "events.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
