@@ -10,6 +10,42 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
+def N_(message: str, /, **params: Any) -> str:
+    """Mark a message for extraction into the catalog (`pybabel extract -k N_`).
+
+    Without `params` the message comes back unchanged. With `params` it comes back as the
+    English text `message % params` (what the API returns), a `Text` that remembers the msgid
+    and the values so the web can show it in the user's language with `translate`.
+    """
+    if not params:
+        return message
+    return Text(message % params, message, params)
+
+
+class Text(str):
+    """English text that also knows how to say itself in the user's language.
+
+    `Text(english, msgid)` keeps `english` (for example a detailed f-string) for the API and
+    shows the static `msgid` translated on the web.
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, msgid: str, params: dict[str, Any] | None = None) -> Text:
+        obj = super().__new__(cls, text)
+        obj.msgid = msgid
+        obj.params = dict(params or {})
+        return obj
+
+
+def translate(message: str) -> str:
+    """A service message (plain English msgid or a `Text`) in the request's language."""
+    if isinstance(message, Text):
+        return _(message.msgid, **message.params)
+    return _(str(message))
+
+
 class DomainError(Exception):
     status = 400
     code = "bad_request"
@@ -70,8 +106,8 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json(request):
             return jsonify(error_body(error.code, error.message, error.fields)), error.status
         if error.status in (404, 403, 401):
-            return render_error_page(error.status, error.message)
-        flash(error.message, "error")
+            return render_error_page(error.status, translate(error.message))
+        flash(translate(error.message), "error")
         return redirect(request.referrer or "/"), 303
 
     @app.errorhandler(CSRFError)

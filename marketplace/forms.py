@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField
 
 from marketplace import taxonomy
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.templating import locale_code
 
 
@@ -19,10 +18,10 @@ def apply_field_errors(form: FlaskForm, error: DomainError) -> None:
         if field is not None and hasattr(field, "errors"):
             if isinstance(field.errors, tuple):
                 field.errors = list(field.errors)
-            field.errors.extend(_(str(m)) for m in messages)
+            field.errors.extend(translate(m) for m in messages)
             placed = True
     if not placed:
-        form.form_errors.append(_(error.message))
+        form.form_errors.append(translate(error.message))
 
 
 def localise_choices(form: FlaskForm) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.errors import N_, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.notifications.services import notify
@@ -30,17 +30,17 @@ def record(
 
 def require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
-        raise NotFound("Not found")
+        raise NotFound(N_("Not found"))
 
 
 def decide_firm(*, actor: User, firm_id: int, approve: bool, note: str = "") -> Firm:
     require_admin(actor)
     firm = db.session.get(Firm, firm_id)
     if firm is None:
-        raise NotFound("Firm not found")
+        raise NotFound(N_("Firm not found"))
     if not approve and not note.strip():
         raise ValidationFailed(
-            "Give a reason for rejecting", fields={"note": ["Give a reason for rejecting"]}
+            N_("Give a reason for rejecting"), fields={"note": [N_("Give a reason for rejecting")]}
         )
     firm.verification_status = Verification.VERIFIED if approve else Verification.REJECTED
     firm.verification_note = note.strip() or None
@@ -67,9 +67,9 @@ def set_user_status(*, actor: User, user_id: int, suspended: bool, reason: str =
     require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(N_("User not found"))
     if user.id == actor.id:
-        raise Forbidden("You cannot suspend your own account")
+        raise Forbidden(N_("You cannot suspend your own account"))
     user.status = UserStatus.SUSPENDED if suspended else UserStatus.ACTIVE
     if suspended:
         user.session_version += 1  # every cookie and remember-me token stops working
@@ -174,8 +174,8 @@ def set_priority_boost(*, actor: User, enabled: bool, weight: float) -> dict:
     require_admin(actor)
     if not 0.0 <= weight <= MAX_PRIORITY_BOOST:
         raise ValidationFailed(
-            f"The boost must be between 0 and {MAX_PRIORITY_BOOST:.0%}",
-            fields={"weight": [f"Between 0 and {MAX_PRIORITY_BOOST:.0%}"]})
+            N_("The boost must be between 0 and %(max)s", max=f"{MAX_PRIORITY_BOOST:.0%}"),
+            fields={"weight": [N_("Between 0 and %(max)s", max=f"{MAX_PRIORITY_BOOST:.0%}")]})
     setting = db.session.get(Setting, PRIORITY_BOOST) or Setting(key=PRIORITY_BOOST)
     previous = dict(setting.value or {})
     setting.value = {"enabled": bool(enabled), "weight": round(weight, 3)}

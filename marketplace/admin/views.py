@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from marketplace.admin import services
 from marketplace.admin.forms import DecideFirmForm, UserFilterForm, UserStatusForm
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.firms.models import Verification
 from marketplace.security import safe_next
@@ -43,7 +43,7 @@ def _fail(error: DomainError) -> None:
     db.session.rollback()
     if error.status == 404:
         raise error
-    flash(_(error.message), "error")
+    flash(translate(error.message), "error")
 
 
 @bp.get("/")
@@ -90,7 +90,7 @@ def decide_firm(firm_id: int, decision: str):
         if error.status == 404:
             raise
         messages = error.fields.get("note") or [error.message]
-        return _render_firms({firm_id: [_(str(m)) for m in messages]}, error.status)
+        return _render_firms({firm_id: [translate(m) for m in messages]}, error.status)
     db.session.commit()
     if firm.verification_status == Verification.VERIFIED:
         flash(_("%(name)s is verified and can post shifts.", name=firm.name), "success")

@@ -13,7 +13,7 @@ from marketplace.admin.services import record
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.auth.passwords import hash_password, needs_rehash, verify_password
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from marketplace.errors import N_, Conflict, Forbidden, Unauthorized, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm
 from marketplace.taxonomy import FIRM_SIZE_CODES
@@ -26,20 +26,20 @@ MIN_PASSWORD_LENGTH = 8
 def _check_account_fields(phone: str, password: str, name: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not valid_phone(phone):
-        errors["phone"] = ["Enter an 11-digit mainland mobile number"]
+        errors["phone"] = [N_("Enter an 11-digit mainland mobile number")]
     if len(password or "") < MIN_PASSWORD_LENGTH or len(password) > 128:
-        errors["password"] = [f"Use {MIN_PASSWORD_LENGTH} to 128 characters"]
+        errors["password"] = [N_("Use %(min)d to 128 characters", min=MIN_PASSWORD_LENGTH)]
     if not (name or "").strip() or len(name.strip()) > 80:
-        errors["name"] = ["Enter a name of up to 80 characters"]
+        errors["name"] = [N_("Enter a name of up to 80 characters")]
     return errors
 
 
 def _new_user(*, phone: str, password: str, name: str, role: Role) -> User:
     if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
         raise Conflict(
-            "This phone number is already registered",
+            N_("This phone number is already registered"),
             code="phone_taken",
-            fields={"phone": ["This phone number is already registered"]},
+            fields={"phone": [N_("This phone number is already registered")]},
         )
     user = User(phone=phone, password_hash=hash_password(password), name=name.strip(), role=role)
     db.session.add(user)
@@ -57,10 +57,10 @@ def _flush_or_conflict(message: str, code: str, field: str) -> None:
 def register_worker(*, phone: str, password: str, name: str) -> User:
     errors = _check_account_fields(phone, password, name)
     if errors:
-        raise ValidationFailed("Please correct the highlighted fields", fields=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     user = _new_user(phone=phone, password=password, name=name, role=Role.WORKER)
     user.worker_profile = WorkerProfile()
-    _flush_or_conflict("This phone number is already registered", "phone_taken", "phone")
+    _flush_or_conflict(N_("This phone number is already registered"), "phone_taken", "phone")
     record(actor=user, action="user.register", target_type="user", target_id=user.id, role="worker")
     return user
 
@@ -80,20 +80,20 @@ def register_firm(
     errors = _check_account_fields(phone, password, name)
     credit_code = (credit_code or "").strip().upper()
     if not valid_credit_code(credit_code):
-        errors["credit_code"] = ["Enter a valid 18-character unified social credit code"]
+        errors["credit_code"] = [N_("Enter a valid 18-character unified social credit code")]
     if size not in FIRM_SIZE_CODES:
-        errors["size"] = ["Choose the firm's size"]
+        errors["size"] = [N_("Choose the firm's size")]
     if not (industry or "").strip():
-        errors["industry"] = ["Choose the firm's industry"]
+        errors["industry"] = [N_("Choose the firm's industry")]
     if not (firm_name or "").strip():
-        errors["firm_name"] = ["Enter the firm's registered name"]
+        errors["firm_name"] = [N_("Enter the firm's registered name")]
     if errors:
-        raise ValidationFailed("Please correct the highlighted fields", fields=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     if db.session.scalar(select(Firm.id).where(Firm.credit_code == credit_code)) is not None:
         raise Conflict(
-            "A firm with this credit code is already registered",
+            N_("A firm with this credit code is already registered"),
             code="credit_code_taken",
-            fields={"credit_code": ["A firm with this credit code is already registered"]},
+            fields={"credit_code": [N_("A firm with this credit code is already registered")]},
         )
     from marketplace.taxonomy import DISTRICTS_BY_CODE
 
@@ -111,7 +111,8 @@ def register_firm(
     db.session.add(firm)
     user = _new_user(phone=phone, password=password, name=name, role=Role.FIRM)
     user.firm = firm
-    _flush_or_conflict("This phone number or credit code is already registered", "taken", "phone")
+    _flush_or_conflict(N_("This phone number or credit code is already registered"), "taken",
+                       "phone")
     record(actor=user, action="firm.register", target_type="firm", target_id=firm.id)
     return user
 
@@ -120,10 +121,10 @@ def authenticate(*, phone: str, password: str) -> User:
     """Return the user for these credentials, or raise Unauthorized / Forbidden."""
     user = db.session.scalar(select(User).where(User.phone == (phone or "").strip()))
     if not verify_password(user.password_hash if user else None, password or ""):
-        raise Unauthorized("Wrong phone number or password", code="invalid_credentials")
+        raise Unauthorized(N_("Wrong phone number or password"), code="invalid_credentials")
     assert user is not None
     if user.status == UserStatus.SUSPENDED:
-        raise Forbidden("This account is suspended. Contact the city's service desk.",
+        raise Forbidden(N_("This account is suspended. Contact the city's service desk."),
                         code="account_suspended")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -141,9 +142,11 @@ def end_all_sessions(user: User) -> None:
 
 def change_password(*, user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise ValidationFailed("Current password is wrong", fields={"current": ["Wrong password"]})
+        raise ValidationFailed(N_("Current password is wrong"),
+                               fields={"current": [N_("Wrong password")]})
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("Password too short", fields={"new": ["At least 8 characters"]})
+        raise ValidationFailed(N_("Password too short"),
+                               fields={"new": [N_("At least 8 characters")]})
     user.password_hash = hash_password(new)
     end_all_sessions(user)
     revoke_all_tokens(user)
@@ -186,7 +189,7 @@ def revoke_all_tokens(user: User) -> None:
 def create_admin(*, phone: str, password: str, name: str) -> User:
     errors = _check_account_fields(phone, password, name)
     if errors:
-        raise ValidationFailed("Invalid admin details", fields=errors)
+        raise ValidationFailed(N_("Invalid admin details"), fields=errors)
     user = _new_user(phone=phone, password=password, name=name, role=Role.ADMIN)
     db.session.flush()
     record(actor=None, action="admin.create", target_type="user", target_id=user.id)

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marketplace.auth import services
 from marketplace.auth.forms import FirmRegisterForm, LoginForm, WorkerRegisterForm
 from marketplace.auth.limits import login_limits
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.security import safe_next
@@ -41,7 +41,7 @@ def login():
             user = services.authenticate(phone=form.phone.data, password=form.password.data)
         except DomainError as error:
             db.session.rollback()
-            form.password.errors.append(_(error.message))
+            form.password.errors.append(translate(error.message))
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
         session.clear()  # fresh session on sign-in: no fixation

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
-from marketplace.errors import Conflict, Forbidden, NotFound
+from marketplace.errors import N_, Conflict, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.firms.models import Favourite, Firm
 from marketplace.notifications.services import notify
@@ -17,7 +17,7 @@ from marketplace.shifts.services import get_own_shift
 
 def require_firm(actor: User) -> Firm:
     if actor.role != Role.FIRM or actor.firm is None:
-        raise Forbidden("Only firm accounts can do this")
+        raise Forbidden(N_("Only firm accounts can do this"))
     return actor.firm
 
 
@@ -34,7 +34,7 @@ def _has_worked_for(firm_id: int, worker_id: int) -> bool:
 def add_favourite(*, actor: User, worker_id: int) -> Favourite:
     firm = require_firm(actor)
     if not _has_worked_for(firm.id, worker_id):
-        raise NotFound("Worker not found")
+        raise NotFound(N_("Worker not found"))
     favourite = db.session.get(Favourite, (firm.id, worker_id))
     if favourite is None:
         favourite = Favourite(firm_id=firm.id, worker_id=worker_id)
@@ -74,13 +74,13 @@ def invite(*, actor: User, shift_id: int, worker_id: int) -> Invitation:
     firm = require_firm(actor)
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     if shift.status != ShiftStatus.OPEN:
-        raise Conflict("Only open shifts can be offered", code="shift_closed")
+        raise Conflict(N_("Only open shifts can be offered"), code="shift_closed")
     if db.session.get(Favourite, (firm.id, worker_id)) is None:
-        raise NotFound("Worker not found among your favourites")
+        raise NotFound(N_("Worker not found among your favourites"))
     existing = db.session.scalar(select(Invitation).where(
         Invitation.shift_id == shift.id, Invitation.worker_id == worker_id))
     if existing is not None:
-        raise Conflict("This worker was already invited to this shift", code="already_invited")
+        raise Conflict(N_("This worker was already invited to this shift"), code="already_invited")
     invitation = Invitation(shift_id=shift.id, worker_id=worker_id, invited_by_id=actor.id)
     db.session.add(invitation)
     db.session.flush()

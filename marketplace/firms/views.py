@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.db import utcnow
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.firms import services
 from marketplace.firms.forms import (
@@ -69,14 +69,14 @@ def _fail(error: DomainError) -> None:
     db.session.rollback()
     if error.status in (403, 404):
         raise error
-    flash(_(error.message), "error")
+    flash(translate(error.message), "error")
 
 
 def _place_errors(form: ShiftForm, error: DomainError) -> None:
     fields = {FORM_NAME_OF.get(name, name): messages for name, messages in error.fields.items()}
     apply_field_errors(form, type(error)(error.message, code=error.code, fields=fields))
     if error.status != 422 and fields:
-        form.form_errors.append(_(error.message))
+        form.form_errors.append(translate(error.message))
 
 
 @bp.get("/")

@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, not_, select
 from marketplace.admin.services import priority_boost
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
-from marketplace.errors import Conflict
+from marketplace.errors import N_, Conflict
 from marketplace.extensions import db
 from marketplace.matching import registry, scoring
 from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, haversine_km
@@ -139,7 +139,7 @@ def suggest(*, actor: User, shift_id: int, limit: int = 20) -> list[Candidate]:
     """The best workers who have not applied yet, for the firm to invite."""
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     if shift.status != ShiftStatus.OPEN:
-        raise Conflict("Only open shifts have candidates", code="shift_closed")
+        raise Conflict(N_("Only open shifts have candidates"), code="shift_closed")
     ids = eligible_workers(shift)
     if not ids:
         return []

@@ -15,7 +15,7 @@ from sqlalchemy import DateTime, and_, exists, func, not_, select, type_coerce
 from marketplace import cache
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden
+from marketplace.errors import N_, Forbidden
 from marketplace.extensions import db
 from marketplace.matching.content import ShiftBatch, WorkerView, content_scores, reasons_for
 from marketplace.matching.events import log_impressions
@@ -113,7 +113,7 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
                offset: int = 0, log: bool = True) -> tuple[list[FeedItem], int]:
     """Ranked shifts for a worker and the number of eligible shifts."""
     if actor.role != Role.WORKER:
-        raise Forbidden("Only workers have a feed")
+        raise Forbidden(N_("Only workers have a feed"))
     filters = filters or ShiftFilters()
     now = utcnow()
     entries, total = _ranked(actor.id, filters, now, depth=offset + limit)

@@ -17,7 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    Text,
+    ValidationFailed,
+)
 from marketplace.extensions import db
 from marketplace.matching.events import log_event
 from marketplace.notifications.services import notify
@@ -51,24 +59,24 @@ def _worker_certificates(worker_id: int) -> set[str]:
 
 def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct") -> Application:
     if actor.role != Role.WORKER:
-        raise Forbidden("Only workers can apply for shifts")
+        raise Forbidden(N_("Only workers can apply for shifts"))
     shift = db.session.get(Shift, shift_id)
     if shift is None or shift.status != ShiftStatus.OPEN:
-        raise NotFound("Shift not found")
+        raise NotFound(N_("Shift not found"))
     if shift.starts_at <= utcnow():
-        raise Conflict("This shift has already started", code="shift_started")
+        raise Conflict(N_("This shift has already started"), code="shift_started")
     if shift.filled >= shift.headcount:
-        raise Conflict("This shift is already full", code="shift_full")
+        raise Conflict(N_("This shift is already full"), code="shift_full")
     missing = set(shift.certificates) - _worker_certificates(actor.id)
     if missing:
         raise Conflict(
-            "You do not hold the certificates this shift requires",
+            N_("You do not hold the certificates this shift requires"),
             code="certificate_missing",
             fields={"certificates": sorted(missing)},
         )
     if has_overlapping_booking(actor.id, shift.starts_at, shift.ends_at):
         raise Conflict(
-            "You are already booked on a shift at this time", code="schedule_conflict"
+            N_("You are already booked on a shift at this time"), code="schedule_conflict"
         )
     existing = db.session.scalar(
         select(Application).where(
@@ -77,7 +85,7 @@ def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct")
     )
     if existing is not None:
         if existing.status != AppStatus.WITHDRAWN:
-            raise Conflict("You have already applied for this shift", code="already_applied")
+            raise Conflict(N_("You have already applied for this shift"), code="already_applied")
         existing.status = AppStatus.APPLIED
         existing.note = note.strip() or None
         application = existing
@@ -96,7 +104,8 @@ def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct")
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict("You have already applied for this shift", code="already_applied") from exc
+        raise Conflict(N_("You have already applied for this shift"),
+                       code="already_applied") from exc
     log_event(worker_id=actor.id, shift_id=shift.id, kind="apply", source=source)
     record(actor=actor, action="application.apply", target_type="application",
            target_id=application.id, shift_id=shift.id)
@@ -107,7 +116,7 @@ def get_application(*, actor: User, application_id: int) -> Application:
     """The worker's own application, or one for a shift of the firm's; otherwise not found."""
     application = db.session.get(Application, application_id)
     if application is None or not can_see(actor, application):
-        raise NotFound("Application not found")
+        raise NotFound(N_("Application not found"))
     return application
 
 
@@ -133,7 +142,7 @@ def transition(
     *, actor: User, application_id: int, action: str, params: dict[str, Any] | None = None
 ) -> Application:
     if action not in ACTIONS:
-        raise NotFound("Unknown action")
+        raise NotFound(N_("Unknown action"))
     params = params or {}
     if action == "accept":
         begin_write_transaction()
@@ -142,16 +151,19 @@ def transition(
     allowed_side = Actor.WORKER if action in WORKER_ACTIONS else Actor.FIRM
     if side != allowed_side:
         raise Forbidden(
-            f"Only the {'worker' if allowed_side == Actor.WORKER else 'firm'} can {action}",
+            Text(f"Only the {'worker' if allowed_side == Actor.WORKER else 'firm'} can {action}",
+                 N_("Only the worker can do this") if allowed_side == Actor.WORKER
+                 else N_("Only the firm can do this")),
             code="wrong_party",
         )
     step = find_transition(action, application.status)
     if step is None:
         allowed = ", ".join(available_actions(actor, application)) or "none"
-        raise InvalidTransition(
+        raise InvalidTransition(Text(
             f"Cannot {action} an application that is {application.status} "
-            f"(allowed now: {allowed})"
-        )
+            f"(allowed now: {allowed})",
+            N_("This is not possible at the application's current stage"),
+        ))
     previous = application.status
     handler = _HANDLERS.get(action)
     if handler:
@@ -177,19 +189,20 @@ def _flush_transition(application: Application) -> None:
     except IntegrityError as exc:
         # The PostgreSQL exclusion constraint caught an overlap a concurrent accept created.
         raise Conflict(
-            "You are already booked on a shift at this time", code="schedule_conflict"
+            N_("You are already booked on a shift at this time"), code="schedule_conflict"
         ) from exc
 
 
 def _take_seat(application: Application, _params: dict) -> None:
     shift = application.shift
     if shift.status != ShiftStatus.OPEN:
-        raise Conflict("This shift is no longer open", code="shift_closed")
+        raise Conflict(N_("This shift is no longer open"), code="shift_closed")
     if shift.starts_at <= utcnow():
-        raise Conflict("This shift has already started", code="shift_started")
+        raise Conflict(N_("This shift has already started"), code="shift_started")
     if has_overlapping_booking(application.worker_id, application.starts_at, application.ends_at,
                                exclude_application_id=application.id):
-        raise Conflict("You are already booked on a shift at this time", code="schedule_conflict")
+        raise Conflict(N_("You are already booked on a shift at this time"),
+                       code="schedule_conflict")
     taken = db.session.execute(
         update(Shift)
         .where(Shift.id == shift.id, Shift.filled < Shift.headcount,
@@ -198,7 +211,7 @@ def _take_seat(application: Application, _params: dict) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
-        raise Conflict("Sorry, all places on this shift are taken", code="shift_full")
+        raise Conflict(N_("Sorry, all places on this shift are taken"), code="shift_full")
     db.session.refresh(shift, attribute_names=["filled"])
 
 
@@ -223,9 +236,9 @@ def _check_in(application: Application, _params: dict) -> None:
     now = utcnow()
     early = dt.timedelta(minutes=current_app.config["CHECK_IN_EARLY_MINUTES"])
     if now < application.starts_at - early:
-        raise Conflict("Check-in opens shortly before the shift starts", code="too_early")
+        raise Conflict(N_("Check-in opens shortly before the shift starts"), code="too_early")
     if now > application.ends_at:
-        raise Conflict("This shift has already ended", code="too_late")
+        raise Conflict(N_("This shift has already ended"), code="too_late")
     attendance = application.attendance or Attendance(application_id=application.id)
     attendance.checked_in_at = now
     application.attendance = attendance
@@ -235,9 +248,9 @@ def _check_in(application: Application, _params: dict) -> None:
 def _check_out(application: Application, _params: dict) -> None:
     attendance = application.attendance
     if attendance is None or attendance.checked_in_at is None:
-        raise InvalidTransition("Check in before checking out")
+        raise InvalidTransition(N_("Check in before checking out"))
     if attendance.checked_out_at is not None:
-        raise InvalidTransition("You have already checked out")
+        raise InvalidTransition(N_("You have already checked out"))
     attendance.checked_out_at = utcnow()
     attendance.minutes_worked = _minutes_between(attendance.checked_in_at,
                                                  attendance.checked_out_at, application)
@@ -249,13 +262,14 @@ def _complete(application: Application, params: dict) -> None:
     minutes = params.get("minutes_worked")
     pieces = params.get("pieces")
     if minutes is not None and (not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60 * 14):
-        raise ValidationFailed("Invalid minutes worked", fields={"minutes_worked": ["Invalid"]})
+        raise ValidationFailed(N_("Invalid minutes worked"),
+                               fields={"minutes_worked": [N_("Invalid")]})
     if pieces is not None and (not isinstance(pieces, int) or pieces < 0):
-        raise ValidationFailed("Invalid piece count", fields={"pieces": ["Invalid"]})
+        raise ValidationFailed(N_("Invalid piece count"), fields={"pieces": [N_("Invalid")]})
     if application.shift.pay_unit == PayUnit.PIECE and pieces is None:
         raise ValidationFailed(
-            "Enter the number of pieces for a piece-rate shift",
-            fields={"pieces": ["Required for piece-rate pay"]},
+            N_("Enter the number of pieces for a piece-rate shift"),
+            fields={"pieces": [N_("Required for piece-rate pay")]},
         )
     if minutes is None:
         minutes = attendance.minutes_worked
@@ -272,7 +286,8 @@ def _complete(application: Application, params: dict) -> None:
 
 def _require_started(application: Application, _params: dict) -> None:
     if utcnow() < application.starts_at:
-        raise Conflict("A no-show can be recorded only after the shift starts", code="too_early")
+        raise Conflict(N_("A no-show can be recorded only after the shift starts"),
+                       code="too_early")
 
 
 def _minutes_between(start: dt.datetime, end: dt.datetime, application: Application) -> int:
@@ -319,12 +334,13 @@ def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> 
     application = get_application(actor=actor, application_id=application_id)
     side = actor_side(actor)
     if side not in (Actor.WORKER, Actor.FIRM):
-        raise Forbidden("Only the worker and the firm can rate")
+        raise Forbidden(N_("Only the worker and the firm can rate"))
     rateable = {AppStatus.COMPLETED} | ({AppStatus.NO_SHOW} if side == Actor.FIRM else set())
     if application.status not in rateable:
-        raise InvalidTransition("You can rate once the shift is completed")
+        raise InvalidTransition(N_("You can rate once the shift is completed"))
     if not isinstance(score, int) or not 1 <= score <= 5:
-        raise ValidationFailed("Score must be 1 to 5", fields={"score": ["Choose 1 to 5 stars"]})
+        raise ValidationFailed(N_("Score must be 1 to 5"),
+                               fields={"score": [N_("Choose 1 to 5 stars")]})
     rating = Rating(application_id=application.id, rater=side.value, score=score,
                     comment=(comment or "").strip()[:500] or None)
     db.session.add(rating)
@@ -332,7 +348,7 @@ def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> 
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict("You have already rated this shift", code="already_rated") from exc
+        raise Conflict(N_("You have already rated this shift"), code="already_rated") from exc
     record(actor=actor, action="application.rate", target_type="application",
            target_id=application.id, score=score)
     return rating
@@ -340,7 +356,7 @@ def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> 
 
 def list_for_worker(*, actor: User, statuses: list[str] | None, page: int, per_page: int):
     if actor.role != Role.WORKER:
-        raise Forbidden("Only workers have applications")
+        raise Forbidden(N_("Only workers have applications"))
     query = select(Application).where(Application.worker_id == actor.id)
     if statuses:
         query = query.where(Application.status.in_(statuses))

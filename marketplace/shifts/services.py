@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.notifications.services import notify_many
 from marketplace.shifts.models import (
@@ -47,10 +47,10 @@ AGREED_FIELDS = ("starts_at", "ends_at", "pay_amount_fen", "pay_unit", "district
 
 def _require_verified_firm(actor: User) -> int:
     if actor.role != Role.FIRM or actor.firm_id is None:
-        raise Forbidden("Only firm accounts can post shifts")
+        raise Forbidden(N_("Only firm accounts can post shifts"))
     if not actor.firm.is_verified:
         raise Forbidden(
-            "Your firm is waiting for verification by the city before it can post shifts",
+            N_("Your firm is waiting for verification by the city before it can post shifts"),
             code="firm_not_verified",
         )
     return actor.firm_id
@@ -65,55 +65,57 @@ def validate_shift(data: dict[str, Any], *, now: dt.datetime | None = None) -> d
         errors.setdefault(field, []).append(message)
 
     if not str(data.get("title") or "").strip():
-        fail("title", "Enter a title")
+        fail("title", N_("Enter a title"))
     elif len(data["title"]) > 80:
-        fail("title", "Use at most 80 characters")
+        fail("title", N_("Use at most 80 characters"))
     if data.get("category") not in CATEGORY_CODES:
-        fail("category", "Choose a category")
+        fail("category", N_("Choose a category"))
     if data.get("district") not in DISTRICT_CODES:
-        fail("district", "Choose a district")
+        fail("district", N_("Choose a district"))
     starts, ends = data.get("starts_at"), data.get("ends_at")
     if not isinstance(starts, dt.datetime):
-        fail("starts_at", "Enter the start time")
+        fail("starts_at", N_("Enter the start time"))
     if not isinstance(ends, dt.datetime):
-        fail("ends_at", "Enter the end time")
+        fail("ends_at", N_("Enter the end time"))
     if isinstance(starts, dt.datetime) and isinstance(ends, dt.datetime):
         if ends <= starts:
-            fail("ends_at", "The end must be after the start")
+            fail("ends_at", N_("The end must be after the start"))
         elif ends - starts > dt.timedelta(days=MAX_SHIFT_DAYS):
-            fail("ends_at", f"A shift may last at most {MAX_SHIFT_DAYS} days")
+            fail("ends_at", N_("A shift may last at most %(days)d days", days=MAX_SHIFT_DAYS))
         if starts <= now:
-            fail("starts_at", "The start must be in the future")
+            fail("starts_at", N_("The start must be in the future"))
     headcount = data.get("headcount")
     if not isinstance(headcount, int) or headcount < 1:
-        fail("headcount", "Headcount must be at least 1")
+        fail("headcount", N_("Headcount must be at least 1"))
     elif headcount > MAX_HEADCOUNT:
-        fail("headcount", f"Headcount may be at most {MAX_HEADCOUNT}")
+        fail("headcount", N_("Headcount may be at most %(max)d", max=MAX_HEADCOUNT))
     if data.get("pay_unit") not in set(PayUnit):
-        fail("pay_unit", "Choose how pay is counted")
+        fail("pay_unit", N_("Choose how pay is counted"))
     if data.get("settlement") not in set(Settlement):
-        fail("settlement", "Choose when pay is settled")
+        fail("settlement", N_("Choose when pay is settled"))
     pay = data.get("pay_amount_fen")
     if not isinstance(pay, int) or pay <= 0:
-        fail("pay_amount_fen", "Enter the pay")
+        fail("pay_amount_fen", N_("Enter the pay"))
     elif "pay_amount_fen" not in errors and "ends_at" not in errors and "starts_at" not in errors:
         hourly = _hourly_pay_fen(pay, data.get("pay_unit"), starts, ends)
         minimum = current_app.config["MIN_HOURLY_WAGE_FEN"]
         if hourly is not None and hourly < minimum:
             fail(
                 "pay_amount_fen",
-                f"Pay is below the minimum wage of {minimum / 100:.2f} yuan per hour",
+                N_("Pay is below the minimum wage of %(amount)s yuan per hour",
+                   amount=f"{minimum / 100:.2f}"),
             )
     unknown_skills = set(data.get("skills") or []) - SKILL_CODES
     if unknown_skills:
-        fail("skills", "Unknown skill: " + ", ".join(sorted(unknown_skills)))
+        fail("skills", N_("Unknown skill: %(codes)s", codes=", ".join(sorted(unknown_skills))))
     unknown_certs = set(data.get("certificates") or []) - CERTIFICATE_CODES
     if unknown_certs:
-        fail("certificates", "Unknown certificate: " + ", ".join(sorted(unknown_certs)))
+        fail("certificates",
+             N_("Unknown certificate: %(codes)s", codes=", ".join(sorted(unknown_certs))))
     for coord, low, high in (("lat", 35.0, 39.0), ("lon", 120.0, 124.0)):
         value = data.get(coord)
         if value is not None and not (low <= float(value) <= high):
-            fail(coord, "The place must be in or near Weihai")
+            fail(coord, N_("The place must be in or near Weihai"))
     return errors
 
 
@@ -155,7 +157,7 @@ def post_shift(*, actor: User, data: dict[str, Any]) -> Shift:
     data = {**{"description": "", "address": "", "meals": False, "housing": False}, **data}
     errors = validate_shift(data)
     if errors:
-        raise ValidationFailed("Please correct the highlighted fields", fields=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     shift = Shift(firm_id=firm_id, created_by_id=actor.id, status=ShiftStatus.OPEN)
     _apply_fields(shift, data)
     db.session.add(shift)
@@ -168,7 +170,7 @@ def get_own_shift(*, actor: User, shift_id: int) -> Shift:
     """A shift of the actor's firm; another firm's shift is 'not found', not 'forbidden'."""
     shift = db.session.get(Shift, shift_id)
     if shift is None or actor.role != Role.FIRM or shift.firm_id != actor.firm_id:
-        raise NotFound("Shift not found")
+        raise NotFound(N_("Shift not found"))
     return shift
 
 
@@ -176,7 +178,7 @@ def get_visible_shift(*, actor: User | None, shift_id: int) -> Shift:
     """Open shifts are public; closed ones only to their firm and to workers who applied."""
     shift = db.session.get(Shift, shift_id)
     if shift is None:
-        raise NotFound("Shift not found")
+        raise NotFound(N_("Shift not found"))
     if shift.status == ShiftStatus.OPEN:
         return shift
     if actor is not None and actor.is_authenticated:
@@ -188,23 +190,23 @@ def get_visible_shift(*, actor: User | None, shift_id: int) -> Shift:
             )
         ):
             return shift
-    raise NotFound("Shift not found")
+    raise NotFound(N_("Shift not found"))
 
 
 def update_shift(*, actor: User, shift_id: int, changes: dict[str, Any]) -> Shift:
     _require_verified_firm(actor)
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     if shift.status != ShiftStatus.OPEN:
-        raise Conflict("Only open shifts can be edited", code="shift_closed")
+        raise Conflict(N_("Only open shifts can be edited"), code="shift_closed")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if shift.filled > 0:
         locked = [f for f in AGREED_FIELDS if f in changes and changes[f] != getattr(shift, f)]
         if locked:
             raise Conflict(
-                "Workers are already confirmed: time, place and pay can no longer change. "
-                "Cancel the shift and post a new one instead.",
+                N_("Workers are already confirmed: time, place and pay can no longer change. "
+                   "Cancel the shift and post a new one instead."),
                 code="shift_has_confirmed_workers",
-                fields={f: ["Locked after workers are confirmed"] for f in locked},
+                fields={f: [N_("Locked after workers are confirmed")] for f in locked},
             )
     merged = {f: getattr(shift, f) for f in EDITABLE_FIELDS}
     merged.update(changes)
@@ -213,10 +215,11 @@ def update_shift(*, actor: User, shift_id: int, changes: dict[str, Any]) -> Shif
         errors.pop("starts_at", None)  # an unchanged start may already be close; that is fine
     if isinstance(merged.get("headcount"), int) and merged["headcount"] < shift.filled:
         errors.setdefault("headcount", []).append(
-            f"{shift.filled} workers are already confirmed; headcount cannot be lower"
+            N_("%(count)d workers are already confirmed; headcount cannot be lower",
+               count=shift.filled)
         )
     if errors:
-        raise ValidationFailed("Please correct the highlighted fields", fields=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     _apply_fields(shift, changes)
     if "starts_at" in changes or "ends_at" in changes:
         db.session.execute(
@@ -235,7 +238,7 @@ def update_shift(*, actor: User, shift_id: int, changes: dict[str, Any]) -> Shif
 def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     if shift.status != ShiftStatus.OPEN:
-        raise Conflict("This shift is not open", code="invalid_transition")
+        raise Conflict(N_("This shift is not open"), code="invalid_transition")
     now = utcnow()
     affected = db.session.execute(
         select(Application.worker_id, Application.status).where(
@@ -244,7 +247,7 @@ def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
     ).all()
     if any(status == AppStatus.CHECKED_IN for _, status in affected):
         raise Conflict(
-            "Workers have already checked in; complete their attendance instead",
+            N_("Workers have already checked in; complete their attendance instead"),
             code="shift_in_progress",
         )
     db.session.execute(
@@ -322,7 +325,7 @@ def search_shifts(filters: ShiftFilters, *, page: int, per_page: int):
 
 def list_firm_shifts(*, actor: User, status: str | None, page: int, per_page: int):
     if actor.role != Role.FIRM or actor.firm_id is None:
-        raise Forbidden("Only firm accounts have shifts")
+        raise Forbidden(N_("Only firm accounts have shifts"))
     query = select(Shift).where(Shift.firm_id == actor.firm_id)
     if status:
         query = query.where(Shift.status == status)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import localise_choices
 from marketplace.matching.events import log_event
@@ -84,7 +84,7 @@ def apply(shift_id: int):
         db.session.rollback()
         if error.status == 404:
             raise
-        flash(_(error.message), "error")
+        flash(translate(error.message), "error")
         return redirect(url_for("shifts.detail", shift_id=shift_id), 303)
     db.session.commit()
     flash(_("You applied. The firm will answer you here and in your messages."), "success")

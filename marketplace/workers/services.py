@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.errors import N_, Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.matching.content import WorkerView
 from marketplace.privacy import keyed_digest, mask_id_number, valid_id_number
@@ -43,7 +43,7 @@ PROFILE_FIELDS = (
 
 def _profile(actor: User) -> WorkerProfile:
     if actor.role != Role.WORKER or actor.worker_profile is None:
-        raise Forbidden("Only workers have a worker profile")
+        raise Forbidden(N_("Only workers have a worker profile"))
     return actor.worker_profile
 
 
@@ -51,7 +51,7 @@ def update_profile(*, actor: User, changes: dict[str, Any]) -> WorkerProfile:
     profile = _profile(actor)
     errors = _validate_profile(changes)
     if errors:
-        raise ValidationFailed("Please correct the highlighted fields", fields=errors)
+        raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     if "name" in changes:
         actor.name = changes["name"].strip()
     for field in ("district", "commute_radius_km", "min_daily_pay_fen", "labor_base", "bio",
@@ -89,8 +89,8 @@ def _set_id_number(profile: WorkerProfile, id_number: str) -> None:
         )
     )
     if taken:
-        raise Conflict("This ID number belongs to another account", code="id_number_taken",
-                       fields={"id_number": ["Already registered"]})
+        raise Conflict(N_("This ID number belongs to another account"), code="id_number_taken",
+                       fields={"id_number": [N_("Already registered")]})
     profile.id_number_digest = digest
     profile.id_number_masked = mask_id_number(id_number)
 
@@ -98,29 +98,29 @@ def _set_id_number(profile: WorkerProfile, id_number: str) -> None:
 def _validate_profile(changes: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "name" in changes and not (changes["name"] or "").strip():
-        errors["name"] = ["Enter your name"]
+        errors["name"] = [N_("Enter your name")]
     if changes.get("district") and changes["district"] not in DISTRICTS_BY_CODE:
-        errors["district"] = ["Choose a district"]
+        errors["district"] = [N_("Choose a district")]
     radius = changes.get("commute_radius_km")
     if radius is not None and not (isinstance(radius, int) and 1 <= radius <= 500):
-        errors["commute_radius_km"] = ["Between 1 and 500 km"]
+        errors["commute_radius_km"] = [N_("Between 1 and 500 km")]
     pay = changes.get("min_daily_pay_fen")
     if pay is not None and not (isinstance(pay, int) and 0 <= pay <= 10_000_00):
-        errors["min_daily_pay_fen"] = ["Between 0 and 10,000 yuan"]
+        errors["min_daily_pay_fen"] = [N_("Between 0 and 10,000 yuan")]
     if changes.get("origin_province") and changes["origin_province"] not in PROVINCES:
-        errors["origin_province"] = ["Choose a province"]
+        errors["origin_province"] = [N_("Choose a province")]
     if set(changes.get("skills") or []) - SKILL_CODES:
-        errors["skills"] = ["Unknown skill"]
+        errors["skills"] = [N_("Unknown skill")]
     if set(changes.get("certificates") or []) - CERTIFICATE_CODES:
-        errors["certificates"] = ["Unknown certificate"]
+        errors["certificates"] = [N_("Unknown certificate")]
     if changes.get("priority_group") and changes["priority_group"] not in PRIORITY_GROUP_CODES:
-        errors["priority_group"] = ["Unknown group"]
+        errors["priority_group"] = [N_("Unknown group")]
     if changes.get("id_number") and not valid_id_number(changes["id_number"].strip()):
-        errors["id_number"] = ["Enter a valid 18-character resident ID number"]
+        errors["id_number"] = [N_("Enter a valid 18-character resident ID number")]
     for coord, low, high in (("home_lat", 35.0, 39.0), ("home_lon", 120.0, 124.0)):
         value = changes.get(coord)
         if value is not None and not (isinstance(value, int | float) and low <= value <= high):
-            errors[coord] = ["Must be in or near Weihai"]
+            errors[coord] = [N_("Must be in or near Weihai")]
     return errors
 
 
@@ -179,11 +179,11 @@ def parse_hhmm(value: str | None, *, end: bool = False) -> int:
     try:
         hours, minutes = (int(p) for p in (value or "").split(":"))
     except ValueError as exc:
-        raise ValueError("time must look like 08:30") from exc
+        raise ValueError(N_("time must look like 08:30")) from exc
     total = hours * 60 + minutes
     limit = 1440 if end else 1439
     if not (0 <= minutes < 60 and 0 <= total <= limit):
-        raise ValueError("time must be between 00:00 and 24:00")
+        raise ValueError(N_("time must be between 00:00 and 24:00"))
     return total
 
 
@@ -197,11 +197,11 @@ def set_availability(*, actor: User, weekly: list[dict], dates: list[dict]) -> d
             weekday = int(item["weekday"])
             start, end = parse_hhmm(item["start"]), parse_hhmm(item["end"], end=True)
             if not 0 <= weekday <= 6 or start >= end:
-                raise ValueError("the window must end after it starts, weekday 0-6")
+                raise ValueError(N_("the window must end after it starts, weekday 0-6"))
             weekly_rows.append(WeeklyAvailability(worker_id=actor.id, weekday=weekday,
                                                   start_minute=start, end_minute=end))
         except (KeyError, TypeError, ValueError) as exc:
-            errors[f"weekly.{n}"] = [str(exc) if isinstance(exc, ValueError) else "incomplete"]
+            errors[f"weekly.{n}"] = [str(exc) if isinstance(exc, ValueError) else N_("incomplete")]
     for n, item in enumerate(dates):
         try:
             day = dt.date.fromisoformat(str(item["date"]))
@@ -211,15 +211,15 @@ def set_availability(*, actor: User, weekly: list[dict], dates: list[dict]) -> d
                 start = parse_hhmm(item.get("start") or "00:00")
                 end = parse_hhmm(item.get("end") or "24:00", end=True)
                 if start >= end:
-                    raise ValueError("the window must end after it starts")
+                    raise ValueError(N_("the window must end after it starts"))
             date_rows.append(DateAvailability(worker_id=actor.id, day=day, available=available,
                                               start_minute=start, end_minute=end))
         except (KeyError, TypeError, ValueError) as exc:
-            errors[f"dates.{n}"] = [str(exc) if isinstance(exc, ValueError) else "incomplete"]
+            errors[f"dates.{n}"] = [str(exc) if isinstance(exc, ValueError) else N_("incomplete")]
     if len(weekly_rows) > 50 or len(date_rows) > 400:
-        errors["availability"] = ["Too many windows"]
+        errors["availability"] = [N_("Too many windows")]
     if errors:
-        raise ValidationFailed("Please correct the availability", fields=errors)
+        raise ValidationFailed(N_("Please correct the availability"), fields=errors)
     db.session.execute(delete(WeeklyAvailability).where(WeeklyAvailability.worker_id == actor.id))
     db.session.execute(delete(DateAvailability).where(DateAvailability.worker_id == actor.id))
     db.session.add_all([*weekly_rows, *date_rows])

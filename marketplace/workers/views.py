@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.db import utcnow
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.firms.services import invitations_for_worker
 from marketplace.forms import apply_field_errors, localise_choices
@@ -77,7 +77,7 @@ def _fail(error: DomainError) -> None:
     db.session.rollback()
     if error.status in (403, 404):
         raise error
-    flash(_(error.message), "error")
+    flash(translate(error.message), "error")
 
 
 @bp.get("/feed")
@@ -203,7 +203,7 @@ def availability():
             db.session.rollback()
             if error.status in (403, 404):
                 raise
-            form.form_errors.append(_(error.message))
+            form.form_errors.append(translate(error.message))
             _place_availability_errors(form, error.fields)
             status = error.status
         else:
@@ -228,7 +228,7 @@ def _place_availability_errors(form: AvailabilityForm, fields: dict) -> None:
         if rows is None or not index.isdigit() or int(index) >= len(rows[0]):
             continue
         entry = rows[1][rows[0][int(index)]]
-        entry.form.end.errors = [*entry.form.end.errors, *(_(str(m)) for m in messages)]
+        entry.form.end.errors = [*entry.form.end.errors, *(translate(m) for m in messages)]
 
 
 @bp.get("/pay")
