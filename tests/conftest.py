@@ -20,6 +20,36 @@ from marketplace.auth.passwords import hash_password
 from marketplace.extensions import db, limiter
 from marketplace.validators import make_credit_code
 
+# --- translations: compile the catalogs so a bare `pytest` sees the Chinese UI ---------------
+# The .mo files are git-ignored (`make install` compiles them); compile any .po whose .mo is
+# missing or older, so the tests render the same pages the app serves.
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "marketplace" / "translations"
+
+
+def compile_catalogs(root: Path = TRANSLATIONS) -> list[Path]:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        partial = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=True)
+        os.replace(partial, mo_path)  # atomic: parallel workers never read half a file
+        compiled.append(mo_path)
+    return compiled
+
+
+def pytest_sessionstart(session) -> None:
+    compile_catalogs()
+# -------------------------------------------------------------------------------------------
+
+
 TEST_PASSWORD = "correct-horse-42"
 _HASH = hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash once per run
 _phones = itertools.count(13800000000)

@@ -103,7 +103,7 @@ def validate_shift(data: dict[str, Any], *, now: dt.datetime | None = None) -> d
             fail(
                 "pay_amount_fen",
                 N_("Pay is below the minimum wage of %(amount)s yuan per hour",
-                   amount=f"{minimum / 100:.2f}"),
+                   amount=format(minimum / 100, ".2f")),
             )
     unknown_skills = set(data.get("skills") or []) - SKILL_CODES
     if unknown_skills:

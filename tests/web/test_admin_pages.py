@@ -59,7 +59,7 @@ def test_verify_and_reject_through_the_page(client, login, make_admin, make_firm
                        data={"csrf_token": token}).status_code == 303
     refused = client.post(f"/admin/firms/{two.firm_id}/reject", data={"csrf_token": token})
     assert refused.status_code == 422
-    assert "Give a reason for rejecting" in refused.get_data(as_text=True)
+    assert "请填写驳回原因" in refused.get_data(as_text=True)
     assert client.post(f"/admin/firms/{two.firm_id}/reject",
                        data={"csrf_token": token, "note": "信用代码与名称不符"}).status_code == 303
     db.session.expire_all()

@@ -81,7 +81,7 @@ def test_unverified_firm_sees_banner_and_cannot_post_until_admin_verifies(
     firm_user = make_firm(verified=False)
     login(client, firm_user)
     html = page(client, "/firm/")
-    assert "Waiting for verification" in html or "verif" in html.lower()
+    assert "等待审核" in html
     assert 'class="banner banner-warn"' in html
     new_page = page(client, "/firm/shifts/new")
     assert 'class="banner banner-warn"' in new_page and 'name="title"' not in new_page
@@ -130,7 +130,7 @@ def test_end_before_start_is_422_beside_the_field(client, login, make_firm):
                       shift_form(starts_at=local_input(3, 17), ends_at=local_input(3, 8)))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "The end must be after the start" in html
+    assert "结束时间必须晚于开始时间" in html
     assert 'value="冷库搬运工"' in html  # the form keeps what was typed
     assert db.session.scalar(select(func.count()).select_from(Shift)) == 0
 
@@ -142,12 +142,12 @@ def test_pay_below_minimum_wage_and_zero_headcount_are_refused(client, app, logi
                       shift_form(pay=f"{low // 100}.{low % 100:02d}", headcount="0"))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "below the minimum wage" in html
-    assert "Headcount must be at least 1" in html
+    assert "工资低于最低工资标准" in html
+    assert "招聘人数至少为 1 人" in html
     assert db.session.scalar(select(func.count()).select_from(Shift)) == 0
     # a day rate over 9 hours that works out below the minimum per hour is refused too
     response = submit(client, "/firm/shifts/new", shift_form(pay="150", pay_unit="day"))
-    assert response.status_code == 422 and "minimum wage" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "最低工资标准" in response.get_data(as_text=True)
 
 
 def test_edit_shift_then_locked_fields_after_a_confirmation(client, login, make_firm,
@@ -179,7 +179,7 @@ def test_edit_shift_then_locked_fields_after_a_confirmation(client, login, make_
                      address=edited.address, headcount="6", pay="35", **same_times),
         "csrf_token": token})
     assert locked.status_code == 409
-    assert "Locked after workers are confirmed" in locked.get_data(as_text=True)
+    assert "已有零工确认，不能修改" in locked.get_data(as_text=True)
     assert only_shift().pay_amount_fen == 3100
     # a change that leaves time, place and pay alone still goes through
     ok = client.post(f"/firm/shifts/{shift.id}/edit", data={
@@ -267,7 +267,7 @@ def test_applicants_offer_complete_rate_and_favourite(client, login, make_firm, 
     rating = db.session.scalars(select(Rating)).one()
     assert (rating.rater, rating.score, rating.comment) == ("firm", 5, "踏实")
     html = page(client, f"/firm/shifts/{shift.id}/applicants")
-    assert "5.0 ★" in html and "Completed 1" in html
+    assert "5.0 ★" in html and "完工 1 次" in html
 
     # favourite the worker, then find them on the favourites page and invite them
     fav = client.post(f"/firm/workers/{worker.id}/favourite",
