@@ -76,6 +76,7 @@ def reason_text(reasons: list[tuple[str, dict]]) -> str:
         "meals": lambda p: _("Meals provided"),
         "history": lambda p: _("Worked here before"),
         "explore": lambda p: _("New for you"),
+        "reliability": lambda p: _("Reliability %(pct)d%%", **p),
     }
     return " · ".join(words[key](params) for key, params in reasons if key in words)
 

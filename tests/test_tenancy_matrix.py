@@ -64,6 +64,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/firm/favourites", "GET"): Rule(FIRM),
     ("/firm/favourites/invite", "POST"): Rule(FIRM, "firm_a"),
     ("/firm/notifications", "GET"): Rule(FIRM),
+    ("/firm/shifts/<int:shift_id>/candidates", "GET"): Rule(FIRM, "firm_a"),
+    ("/firm/shifts/<int:shift_id>/candidates/<int:worker_id>/invite", "POST"):
+        Rule(FIRM, "firm_a"),
+    ("/firm/match", "GET"): Rule(FIRM), ("/firm/match", "POST"): Rule(FIRM),
     # administrators
     ("/admin/", "GET"): Rule(ADMIN),
     ("/admin/firms", "GET"): Rule(ADMIN),
@@ -71,6 +75,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/admin/users", "GET"): Rule(ADMIN),
     ("/admin/users/<int:user_id>/<change>", "POST"): Rule(ADMIN),
     ("/admin/audit", "GET"): Rule(ADMIN),
+    ("/admin/ranker", "GET"): Rule(ADMIN),
+    ("/admin/ranker/promote", "POST"): Rule(ADMIN),
+    ("/admin/ranker/boost", "POST"): Rule(ADMIN),
     # JSON API
     ("/api/v1/openapi.json", "GET"): Rule(PUBLIC),
     ("/api/v1/auth/register", "POST"): Rule(PUBLIC),
@@ -89,6 +96,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/applications/<int:application_id>/<action>", "POST"): Rule(PARTY, "both"),
     ("/api/v1/applications/<int:application_id>/rating", "POST"): Rule(PARTY, "both"),
     ("/api/v1/admin/firms/<int:firm_id>/verify", "POST"): Rule(ADMIN),
+    ("/api/v1/shifts/<int:shift_id>/candidates", "GET"): Rule(FIRM, "firm_a"),
+    ("/api/v1/match", "GET"): Rule(FIRM), ("/api/v1/match", "POST"): Rule(FIRM),
 }
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
@@ -99,6 +108,14 @@ PAYLOADS: dict[str, dict] = {
     "/firm/favourites/invite": {"shift_id": "{shift_id}", "worker_id": "{worker_id}"},
     "/admin/users/<int:user_id>/<change>": {"reason": "test"},
     "/admin/firms/<int:firm_id>/<decision>": {"note": "test"},
+    "/admin/ranker/promote": {"version": "no-such-model"},
+    "/admin/ranker/boost": {"enabled": "y", "weight": "10"},
+}
+
+# Path values that differ from the defaults for one rule: parameter -> key in the world's values.
+# A candidate to invite must be eligible (worker A has already applied to shift A).
+URL_VALUES: dict[str, dict[str, str]] = {
+    "/firm/shifts/<int:shift_id>/candidates/<int:worker_id>/invite": {"worker_id": "candidate_id"},
 }
 
 MARKER_SHIFT_B = "MARKERSHIFTB"  # firm B's private shift title (cancelled, so not public)
@@ -145,13 +162,14 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
     users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
              "admin": admin}
     values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
-              "worker_id": worker_a.id, "user_id": worker_b.id, "action": "withdraw",
-              "decision": "verify", "change": "suspend", "code": "en",
+              "worker_id": worker_a.id, "user_id": worker_b.id, "candidate_id": worker_b.id,
+              "action": "withdraw", "decision": "verify", "change": "suspend", "code": "en",
               "filename": "css/app.css"}
     return users, values
 
 
 def build_url(rule: str, values: dict, principal: str | None) -> str:
+    values = {**values, **{name: values[key] for name, key in URL_VALUES.get(rule, {}).items()}}
     if "<action>" in rule:
         values = {**values, "action": "withdraw" if principal and "worker" in principal
                   else "reject"}

@@ -168,6 +168,17 @@ def priority_boost() -> float:
     return min(float(setting.value.get("weight", 0.0)), MAX_PRIORITY_BOOST)
 
 
+def priority_boost_setting() -> dict:
+    """The stored boost setting as the administrator sees it: switched on, and its weight."""
+    from marketplace.admin.models import Setting
+
+    setting = db.session.get(Setting, PRIORITY_BOOST)
+    value = (setting.value if setting is not None else None) or {}
+    return {"enabled": bool(value.get("enabled")), "weight": float(value.get("weight", 0.0)),
+            "effective": priority_boost(), "max": MAX_PRIORITY_BOOST,
+            "updated_at": setting.updated_at if setting is not None else None}
+
+
 def set_priority_boost(*, actor: User, enabled: bool, weight: float) -> dict:
     from marketplace.admin.models import Setting
 

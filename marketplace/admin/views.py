@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -9,10 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.admin import services
-from marketplace.admin.forms import DecideFirmForm, UserFilterForm, UserStatusForm
+from marketplace.admin.forms import (
+    DecideFirmForm,
+    PriorityBoostForm,
+    PromoteModelForm,
+    UserFilterForm,
+    UserStatusForm,
+)
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.firms.models import Verification
+from marketplace.matching import registry
 from marketplace.security import safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -20,6 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 LIST_PER_PAGE = 30
 AUDIT_PER_PAGE = 50
 FIRM_TABS = ("pending", "verified", "rejected", "all")
+FAIRNESS_SHIFTS = 20
 
 
 def admin_required(view):
@@ -145,3 +155,96 @@ def audit():
                                action=action)
     return render_template("admin/audit.html", page=page, action=action,
                            actors=services.actor_names([e.actor_id for e in page.items]))
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    """An ISO time from a model's metadata, for the local_time filter."""
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _figure(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _model_row(meta: dict) -> dict:
+    validation = meta.get("validation") or {}
+    return {
+        "version": meta.get("version"), "trained_at": _when(meta.get("trained_at")),
+        "train_from": _when(meta.get("train_from")), "train_to": _when(meta.get("train_to")),
+        "apply_model": meta.get("apply_model"), "score": _figure(meta.get("score")),
+        "ndcg": {name: _figure(v) for name, v in (validation.get("apply_ndcg10") or {}).items()},
+        "auc": {stage: _figure(validation.get(f"{stage}_auc")) for stage in ("hire", "complete")
+                if f"{stage}_auc" in validation},
+        "rows": meta.get("rows") or {}, "features": len(meta.get("feature_names") or []),
+        "fit_seconds": meta.get("fit_seconds"),
+    }
+
+
+def _render_ranker(boost_form: PriorityBoostForm | None = None, status: int = 200):
+    from marketplace.matching.fairness import exposure_report
+
+    state = registry.status()
+    models = [_model_row(m) for m in state["models"]]
+    promoted = next((m for m in models if m["version"] == state["promoted"]), None)
+    boost = services.priority_boost_setting()
+    if boost_form is None:
+        boost_form = PriorityBoostForm(formdata=None, enabled=boost["enabled"],
+                                       weight=round(boost["weight"] * 100, 1))
+    fairness = None
+    if request.args.get("fairness"):
+        fairness = exposure_report(max_shifts=FAIRNESS_SHIFTS)
+    return render_template(
+        "admin/ranker.html", promoted_version=state["promoted"], promoted=promoted,
+        models=models, boost=boost, boost_form=boost_form, fairness=fairness,
+        fairness_shifts=FAIRNESS_SHIFTS, promote_form=PromoteModelForm(formdata=None),
+    ), status
+
+
+@bp.get("/ranker")
+@admin_required
+def ranker():
+    return _render_ranker()
+
+
+@bp.post("/ranker/promote")
+@admin_required
+def promote_model():
+    form = PromoteModelForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a stored model to promote."), "error")
+        return redirect(url_for("admin.ranker"), 303)
+    try:
+        registry.promote(form.version.data.strip(), force=bool(form.force.data),
+                         actor=current_user)
+    except (registry.PromotionRefused, registry.UnknownModel) as error:
+        db.session.rollback()
+        flash(_("Not promoted: %(reason)s", reason=translate(error.message)), "error")
+        return redirect(url_for("admin.ranker"), 303)
+    db.session.commit()
+    flash(_("Model %(version)s now ranks the feeds and candidate lists.",
+            version=form.version.data.strip()), "success")
+    return redirect(url_for("admin.ranker"), 303)
+
+
+@bp.post("/ranker/boost")
+@admin_required
+def priority_boost():
+    form = PriorityBoostForm()
+    if not form.validate_on_submit():
+        return _render_ranker(form, 422)
+    try:
+        services.set_priority_boost(actor=current_user, enabled=bool(form.enabled.data),
+                                    weight=form.weight_fraction())
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (403, 404):
+            raise
+        messages = error.fields.get("weight") or [error.message]
+        form.weight.errors = [translate(m) for m in messages]
+        return _render_ranker(form, error.status)
+    db.session.commit()
+    flash(_("The priority boost setting is saved."), "success")
+    return redirect(url_for("admin.ranker"), 303)

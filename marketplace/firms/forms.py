@@ -187,3 +187,7 @@ class InviteForm(FlaskForm):
     worker_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     shift_id = SelectField(_l("Shift"), coerce=int, validate_choice=False,
                            validators=[InputRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token: invite a candidate, send the planned offers."""

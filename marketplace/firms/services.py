@@ -72,11 +72,49 @@ def list_favourites(*, actor: User, page: int, per_page: int):
 def invite(*, actor: User, shift_id: int, worker_id: int) -> Invitation:
     """Invite a favourite worker to an open shift: they get a message and apply in one tap."""
     firm = require_firm(actor)
+    shift = _open_own_shift(actor, shift_id)
+    if db.session.get(Favourite, (firm.id, worker_id)) is None:
+        raise NotFound(N_("Worker not found among your favourites"))
+    return _send_invitation(actor, shift, worker_id, via="favourites")
+
+
+def invite_candidate(*, actor: User, shift_id: int, worker_id: int) -> Invitation:
+    """Invite one of the shift's suggested candidates (an eligible worker who has not applied).
+
+    Any worker who passes the shift's hard constraints may be invited, favourite or not;
+    anyone else is "not found", so the route cannot be used to probe for workers.
+    """
+    from marketplace.matching.candidates import eligible_workers
+
+    require_firm(actor)
+    shift = _open_own_shift(actor, shift_id)
+    if worker_id not in set(eligible_workers(shift)):
+        raise NotFound(N_("Worker not found among the candidates"))
+    return _send_invitation(actor, shift, worker_id, via="candidates")
+
+
+def invited_ids(shift_id: int) -> set[int]:
+    """The workers already invited to a shift, in one query."""
+    return set(db.session.scalars(
+        select(Invitation.worker_id).where(Invitation.shift_id == shift_id)))
+
+
+def users_by_id(user_ids) -> dict[int, User]:
+    """Users for a page of rows (names, masked phones), in one query."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _open_own_shift(actor: User, shift_id: int):
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     if shift.status != ShiftStatus.OPEN:
         raise Conflict(N_("Only open shifts can be offered"), code="shift_closed")
-    if db.session.get(Favourite, (firm.id, worker_id)) is None:
-        raise NotFound(N_("Worker not found among your favourites"))
+    return shift
+
+
+def _send_invitation(actor: User, shift, worker_id: int, *, via: str) -> Invitation:
     existing = db.session.scalar(select(Invitation).where(
         Invitation.shift_id == shift.id, Invitation.worker_id == worker_id))
     if existing is not None:
@@ -87,7 +125,7 @@ def invite(*, actor: User, shift_id: int, worker_id: int) -> Invitation:
     notify(user_id=worker_id, kind="invitation", message=f"invitation:{shift.title}",
            link=f"/shifts/{shift.id}")
     record(actor=actor, action="firm.invite", target_type="shift", target_id=shift.id,
-           worker_id=worker_id)
+           worker_id=worker_id, via=via)
     return invitation
 
 

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from marketplace.db import utcnow
@@ -17,12 +18,14 @@ from marketplace.firms.forms import (
     FORM_NAME_OF,
     ActionForm,
     CancelShiftForm,
+    ConfirmForm,
     FavouriteForm,
     InviteForm,
     RateWorkerForm,
     ShiftForm,
 )
 from marketplace.forms import apply_field_errors
+from marketplace.matching import candidates as matching
 from marketplace.notifications import services as notifications
 from marketplace.security import safe_next
 from marketplace.shifts import applications
@@ -33,6 +36,7 @@ from marketplace.shifts.states import FIRM_ACTIONS
 bp = Blueprint("firms", __name__, url_prefix="/firm")
 
 LIST_PER_PAGE = 20
+CANDIDATES_SHOWN = 30
 APPLICANTS_PER_PAGE = 50
 STATUS_TABS = ("open", "completed", "cancelled", "all")
 ACTION_MESSAGES = {
@@ -289,3 +293,64 @@ def notifications_page():
     notifications.mark_all_read(current_user.id)
     db.session.commit()
     return render_template("firms/notifications.html", page=page, unread=unread)
+
+
+@bp.get("/shifts/<int:shift_id>/candidates")
+@firm_required
+def candidates(shift_id: int):
+    shift = shifts.get_own_shift(actor=current_user, shift_id=shift_id)
+    problem = None
+    try:
+        items = matching.suggest(actor=current_user, shift_id=shift.id, limit=CANDIDATES_SHOWN)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        db.session.rollback()
+        items, problem = [], translate(error.message)
+    return render_template("firms/candidates.html", shift=shift, items=items, problem=problem,
+                           invited=services.invited_ids(shift.id), form=ConfirmForm())
+
+
+@bp.post("/shifts/<int:shift_id>/candidates/<int:worker_id>/invite")
+@firm_required
+def invite_candidate(shift_id: int, worker_id: int):
+    form = ConfirmForm()
+    back = url_for("firms.candidates", shift_id=shift_id)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.invite_candidate(actor=current_user, shift_id=shift_id, worker_id=worker_id)
+    except DomainError as error:
+        _fail(error)
+        return redirect(back, 303)
+    db.session.commit()
+    flash(_("Invitation sent. The worker gets a message and can apply in one tap."), "success")
+    return redirect(back, 303)
+
+
+@bp.get("/match")
+@firm_required
+def match():
+    plan, summary = matching.one_click_plan(actor=current_user)
+    workers = services.users_by_id(p.application.worker_id for p in plan)
+    return render_template("firms/match.html", plan=plan, summary=summary, workers=workers,
+                           form=ConfirmForm())
+
+
+@bp.post("/match")
+@firm_required
+def send_match():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        sent = matching.send_planned_offers(actor=current_user)
+    except DomainError as error:
+        _fail(error)
+        return redirect(url_for("firms.match"), 303)
+    db.session.commit()
+    if sent:
+        flash(ngettext("%(num)d offer sent.", "%(num)d offers sent.", sent), "success")
+    else:
+        flash(_("No offers to send: no open seat has a pending applicant."), "info")
+    return redirect(url_for("firms.match"), 303)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, exists, not_, select
+from sqlalchemy import and_, exists, func, not_, select
 
 from marketplace.admin.services import priority_boost
 from marketplace.auth.models import Role, User, UserStatus
@@ -178,6 +178,8 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
 
     Maximises the total reciprocal score with no shift over its open seats and no worker on
     two overlapping shifts (their existing bookings included), via ranking.assignment.
+    Outstanding offers count against the seats and the worker's time, so sending the plan
+    twice never offers a shift more seats than it has.
     """
     from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
 
@@ -187,6 +189,12 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
     shifts = list(db.session.scalars(select(Shift).where(
         Shift.firm_id == actor.firm_id, Shift.status == ShiftStatus.OPEN,
         Shift.starts_at > now, Shift.filled < Shift.headcount)))
+    offered = dict(db.session.execute(
+        select(Application.shift_id, func.count()).where(
+            Application.shift_id.in_([s.id for s in shifts]),
+            Application.status == AppStatus.OFFERED).group_by(Application.shift_id)).all())
+    seats = {s.id: s.headcount - s.filled - offered.get(s.id, 0) for s in shifts}
+    shifts = [s for s in shifts if seats[s.id] > 0]
     if not shifts:
         return [], {"shifts": 0}
     pending = list(db.session.scalars(select(Application).where(
@@ -204,12 +212,13 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
             scores[mine] = reciprocal(shift, [pending[n].worker_id for n in mine])
     bookings = db.session.execute(select(
         Application.worker_id, Application.starts_at, Application.ends_at).where(
-        Application.worker_id.in_(worker_ids), Application.status.in_(sorted(BOOKED)))).all()
+        Application.worker_id.in_(worker_ids),
+        Application.status.in_(sorted(BOOKED | {AppStatus.OFFERED})))).all()
     problem = AssignmentProblem(
         worker=np.array([worker_index[a.worker_id] for a in pending]),
         shift=np.array([shift_index[a.shift_id] for a in pending]),
         score=np.maximum(scores, 1e-6),
-        headcount=np.array([s.headcount - s.filled for s in shifts]),
+        headcount=np.array([seats[s.id] for s in shifts]),
         start=np.array([s.starts_at.timestamp() for s in shifts]),
         end=np.array([s.ends_at.timestamp() for s in shifts]),
         n_workers=len(worker_ids),
