@@ -185,8 +185,8 @@ def set_priority_boost(*, actor: User, enabled: bool, weight: float) -> dict:
     require_admin(actor)
     if not 0.0 <= weight <= MAX_PRIORITY_BOOST:
         raise ValidationFailed(
-            N_("The boost must be between 0 and %(max)s", max=f"{MAX_PRIORITY_BOOST:.0%}"),
-            fields={"weight": [N_("Between 0 and %(max)s", max=f"{MAX_PRIORITY_BOOST:.0%}")]})
+            N_("The boost must be between 0 and %(max)s", max=format(MAX_PRIORITY_BOOST, ".0%")),
+            fields={"weight": [N_("Between 0 and %(max)s", max=format(MAX_PRIORITY_BOOST, ".0%"))]})
     setting = db.session.get(Setting, PRIORITY_BOOST) or Setting(key=PRIORITY_BOOST)
     previous = dict(setting.value or {})
     setting.value = {"enabled": bool(enabled), "weight": round(weight, 3)}
