@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.admin.services import priority_boost
 from marketplace.auth.models import Role, User, UserStatus
@@ -26,7 +27,7 @@ from marketplace.shifts.states import BOOKED, AppStatus
 from marketplace.taxonomy import HOME_PROVINCE
 from marketplace.workers.availability import fits
 from marketplace.workers.models import WorkerCertificate, WorkerProfile
-from marketplace.workers.services import load_availability
+from marketplace.workers.services import load_availabilities
 
 CANDIDATE_LIMIT = 3000
 KM_PER_DEGREE = 111.2
@@ -131,8 +132,8 @@ def eligible_workers(shift: Shift) -> list[int]:
     distance = haversine_km(shift.lat, shift.lon, lat, lon)
     within = distance <= np.array([r.commute_radius_km for r in rows])
     ids = [r.user_id for r, ok in zip(rows, within, strict=True) if ok]
-    return [wid for wid in ids
-            if fits(load_availability(wid), shift.starts_at, shift.ends_at)]
+    availability = load_availabilities(ids)
+    return [wid for wid in ids if fits(availability[wid], shift.starts_at, shift.ends_at)]
 
 
 def suggest(*, actor: User, shift_id: int, limit: int = 20) -> list[Candidate]:
@@ -146,7 +147,8 @@ def suggest(*, actor: User, shift_id: int, limit: int = 20) -> list[Candidate]:
     scores = reciprocal(shift, ids)
     top = np.argsort(-scores, kind="stable")[:limit]
     chosen = [ids[i] for i in top]
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(chosen)))}
+    users = {u.id: u for u in db.session.scalars(
+        select(User).options(selectinload(User.worker_profile)).where(User.id.in_(chosen)))}
     records = worker_records(chosen)
     result = []
     for i in top:

@@ -150,6 +150,26 @@ def load_availability(worker_id: int) -> Availability:
     return build_availability([tuple(r) for r in weekly], [tuple(r) for r in dates])
 
 
+def load_availabilities(worker_ids: list[int]) -> dict[int, Availability]:
+    """`load_availability` for many workers in two queries (candidate lists, fairness)."""
+    weekly: dict[int, list[tuple]] = {w: [] for w in worker_ids}
+    dates: dict[int, list[tuple]] = {w: [] for w in worker_ids}
+    for start in range(0, len(worker_ids), 1000):
+        chunk = worker_ids[start:start + 1000]
+        for row in db.session.execute(
+                select(WeeklyAvailability.worker_id, WeeklyAvailability.weekday,
+                       WeeklyAvailability.start_minute, WeeklyAvailability.end_minute)
+                .where(WeeklyAvailability.worker_id.in_(chunk))):
+            weekly[row[0]].append(tuple(row[1:]))
+        for row in db.session.execute(
+                select(DateAvailability.worker_id, DateAvailability.day,
+                       DateAvailability.available, DateAvailability.start_minute,
+                       DateAvailability.end_minute)
+                .where(DateAvailability.worker_id.in_(chunk))):
+            dates[row[0]].append(tuple(row[1:]))
+    return {w: build_availability(weekly[w], dates[w]) for w in worker_ids}
+
+
 def get_availability(*, actor: User) -> dict[str, list[dict]]:
     _profile(actor)
     weekly = db.session.scalars(

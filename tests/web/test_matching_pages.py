@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from marketplace.admin.models import AuditLog, Setting
 from marketplace.admin.services import PRIORITY_BOOST
+from marketplace.auth.models import User
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from marketplace.shifts.applications import apply
@@ -285,3 +286,32 @@ def test_fairness_section_is_computed_on_demand(client, login, make_admin, make_
     assert "Share of eligible workers" in body
     assert "Sampled 1 candidate lists (4 eligible workers in all, 4 top-10 places)" in body
     assert "25.0 %" in body  # one verified priority-group worker of four
+
+
+def test_candidates_page_queries_do_not_grow_with_candidates(client, login, make_firm,
+                                                             make_worker, make_shift):
+    from sqlalchemy import event
+
+    firm = make_firm()
+    shift = make_shift(firm)
+    login(client, firm)
+    url = f"/firm/shifts/{shift.id}/candidates"
+    count = [0]
+
+    def counter(*_args, **_kwargs):
+        count[0] += 1
+
+    queries = []
+    for total in (3, 25):  # candidates on the page
+        while db.session.scalar(
+                select(func.count()).select_from(User).where(User.role == "worker")) < total:
+            make_worker(name="附近工人", **NEAR)
+        count[0] = 0
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            body = page(client, url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        assert body.count('class="card applicant candidate"') == total
+        queries.append(count[0])
+    assert queries[0] == queries[1], queries
