@@ -132,8 +132,15 @@ def fresh() -> None:
 
 
 def no_sideways_scroll(page) -> tuple[int, int]:
+    """(scrollWidth, viewport width): the page scrolls sideways when the first is larger.
+
+    On a phone (is_mobile) Chromium zooms a too-wide page out, and then window.innerWidth
+    grows with the content; the layout viewport (documentElement.clientWidth, which
+    width=device-width fixes to the screen) does not, so take the smaller of the two.
+    """
     return page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+        """() => [document.documentElement.scrollWidth,
+                  Math.min(window.innerWidth, document.documentElement.clientWidth)]""")
 
 
 def overflowing_elements(page, limit: int = 5) -> list[str]:
