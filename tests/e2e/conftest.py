@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from marketplace.extensions import db
 from tests.conftest import TEST_PASSWORD
@@ -35,9 +35,18 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 TIMEOUT_MS = 10_000
 
 
+class QuietHandler(WSGIRequestHandler):
+    """Log only server errors: a line per request and static file buries a failure's story."""
+
+    def log_request(self, code="-", size="-") -> None:
+        if str(code).startswith("5"):
+            super().log_request(code, size)
+
+
 class LiveServer:
     def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True,
+                                  request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="e2e-server",
                                        daemon=True)

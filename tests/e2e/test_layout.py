@@ -186,3 +186,35 @@ def test_the_check_sees_a_page_that_scrolls_sideways(new_page, market):
     width, inner = no_sideways_scroll(page)
     assert inner == 360 and width > inner
     assert overflowing_elements(page)
+
+
+@pytest.mark.parametrize("role", ["anon", "worker", "firm", "admin"])
+def test_english_pages_fit_a_360px_phone(new_page, market, role):
+    """English words are longer than Chinese ones: the same pages, switched to English."""
+    page = new_page("narrow")
+    if role != "anon":
+        sign_in(page, getattr(market, role))
+    page.goto("/lang/en")
+    paths = {
+        "anon": ["/", "/shifts", f"/shifts/{market.open_shift}", "/login", "/register/firm"],
+        "worker": ["/me/feed", "/me/applications", "/me/applications?tab=done",
+                   "/me/profile", "/me/availability", "/me/pay", "/me/notifications"],
+        "firm": ["/firm/", "/firm/shifts/new", f"/firm/shifts/{market.open_shift}/applicants",
+                 f"/firm/shifts/{market.started_shift}/applicants", "/firm/favourites",
+                 "/firm/match"],
+        "admin": ["/admin/", "/admin/firms", "/admin/users", "/admin/audit", "/admin/ranker"],
+    }[role]
+    problems = []
+    for path in paths:
+        response = page.goto(path)
+        shot(page, f"layout_en_{role}_{path.strip('/') or 'home'}")
+        if response is None or response.status != 200:
+            problems.append(f"{path}: HTTP {response.status if response else 'none'}")
+            continue
+        if page.locator("html").get_attribute("lang") != "en":
+            problems.append(f"{path}: lang is not en")
+        width, inner = no_sideways_scroll(page)
+        if width > inner:
+            problems.append(f"{path}: scrolls sideways ({width} > {inner}): "
+                            f"{overflowing_elements(page)}")
+    assert not problems, "\n".join(problems)

@@ -8,16 +8,15 @@ from sqlalchemy import select
 
 from marketplace.auth.models import User
 from marketplace.extensions import db
-from marketplace.shifts import applications
 from marketplace.shifts.models import Application
 from tests.conftest import in_hours
-from tests.e2e.conftest import fresh, no_sideways_scroll, shot
+from tests.e2e.conftest import fresh, no_sideways_scroll, shot, sign_in
 
 PHONE_NUMBER = "13912345678"
 
 
-def test_worker_registers_applies_accepts_and_checks_in(phone_page, make_firm, make_shift):
-    page = phone_page
+def test_worker_registers_applies_accepts_and_checks_in(new_page, make_firm, make_shift):
+    page = new_page("phone")
     firm = make_firm(name="威海海洋食品有限公司")
     # Starts within the check-in window (120 minutes early) but not yet: accepting needs a
     # shift that has not started, checking in needs one that starts soon.
@@ -85,9 +84,17 @@ def test_worker_registers_applies_accepts_and_checks_in(phone_page, make_firm, m
     assert application.status == "applied"
     assert application.note == "有冷库分拣经验"
 
-    # 5. The firm offers (service layer, as the firm's own account).
-    applications.transition(actor=firm, application_id=application.id, action="offer")
-    db.session.commit()
+    # 5. The firm offers on its applicants page, in a second browser (a desktop).
+    firm_page = new_page("desktop")
+    sign_in(firm_page, firm)
+    firm_page.goto(f"/firm/shifts/{shift.id}/applicants")
+    applicant = firm_page.locator(f"#application-{application.id}")
+    assert applicant.locator(".worker-name").inner_text() == "李师傅"
+    assert PHONE_NUMBER not in applicant.inner_text()  # masked for the firm
+    with firm_page.expect_navigation():
+        applicant.locator(f"form[action$='/{application.id}/offer'] button").click()
+    assert firm_page.locator(f"#application-{application.id} .status-offered").count() == 1
+    shot(firm_page, "worker_07a_firm_offers")
 
     # 6. "My shifts" shows the offer; accept it.
     page.goto("/me/applications")
