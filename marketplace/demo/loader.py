@@ -1,10 +1,21 @@
 """`flask demo load`: a believable Weihai market, the same every time for a given seed.
 
-Everything is generated in memory from one seeded NumPy generator, with explicit primary keys
-so that rows can point at each other without a round trip, then written in bulk: COPY on
-PostgreSQL, multi-row INSERTs elsewhere. Times are laid out around today's local midnight:
-history (past shifts, applications, the event log) happens before it, open shifts start on
-the days after it. The demo password is hashed once and shared by every demo account.
+The market comes from ONE run of the ranking library's synthetic generator
+(`marketplace.ranking.generator`): its workers (with hidden tastes), firms and shifts, and the
+event log its logging policy produced (feed sessions of 20 ranked items with positions and
+exploration, position-biased views, then apply → offer → hire → complete / no_show, withdraw
+and decline). The loader dresses that market up as Weihai — Chinese names, phones, firm names
+and credit codes, addresses, shift titles, the demo logins and the demo worker's own story —
+maps every generated worker and shift onto one database row, and derives applications,
+attendance and ratings from the funnel events, keeping the product's rules (seats ≤ headcount,
+no worker booked twice at once): an event that would break one is changed or dropped, so the
+log and the applications always tell the same story.
+
+Times are laid out around today's local midnight: the generator's period starts
+`HISTORY_DAYS` before it, workers open the app only before it (the history), and the shifts
+starting after it are the open ones. Rows get explicit primary keys and are written in bulk:
+COPY on PostgreSQL, multi-row INSERTs elsewhere. The demo password is hashed once and shared by
+every demo account.
 """
 
 from __future__ import annotations
@@ -24,11 +35,25 @@ from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.auth.passwords import hash_password
 from marketplace.demo import names as N
-from marketplace.demo.history import KINDS, SOURCES, MarketView, generate_history
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.matching.models import MatchEvent
 from marketplace.notifications.models import Notification
+from marketplace.ranking.generator import GeneratorConfig, generate
+from marketplace.ranking.market import (
+    APPLY,
+    COMPLETE,
+    DECLINE,
+    HIRE,
+    IMPRESSION,
+    KINDS,
+    NO_SHOW,
+    OFFER,
+    VIEW,
+    WITHDRAW,
+    Market,
+    haversine_km,
+)
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -40,8 +65,16 @@ from marketplace.shifts.models import (
     shift_skills,
 )
 from marketplace.shifts.services import compute_daily_pay_fen
-from marketplace.shifts.states import BOOKED, AppStatus
-from marketplace.taxonomy import CATEGORIES, DISTRICTS_BY_CODE, PRIORITY_GROUPS, PROVINCES, SKILLS
+from marketplace.shifts.states import BOOKED, SEAT_HOLDING, AppStatus
+from marketplace.taxonomy import (
+    CATEGORIES,
+    DISTRICTS,
+    DISTRICTS_BY_CODE,
+    HOME_PROVINCE,
+    PRIORITY_GROUPS,
+    PROVINCES,
+    SKILLS,
+)
 from marketplace.timeutil import LOCAL_TZ
 from marketplace.validators import CREDIT_CODE_ALPHABET, make_credit_code
 from marketplace.workers.models import (
@@ -56,23 +89,28 @@ ADMIN_PHONE = "13900000001"
 FIRM_PHONE = "13900000002"
 WORKER_PHONE = "13900000003"
 DEMO_FIRM_NAME = "威海海之韵水产食品有限公司"
-HISTORY_DAYS = 28
-HORIZON_DAYS = 21
+HISTORY_DAYS = 28  # workers used the app during the 28 days before today
+HORIZON_DAYS = 21  # shifts keep being posted for about three weeks ahead
+GENERATED_DAYS = HISTORY_DAYS + HORIZON_DAYS - 3
+VERIFIED_SHARE = 0.9  # the other firms are waiting for (or failed) verification: no shifts
+OPEN_CANCELLED_SHARE = 0.03
 CHUNK = 5000
+DAY = 86400
+HOUR = 3600
 
 
 @dataclass(frozen=True)
 class Scale:
     firms: int
     workers: int
-    open_shifts: int
-    past_shifts: int
-    events: int
+    shifts: int  # generated shifts, past and upcoming (about 45% of them start after today)
+    sessions_per_week: float  # feed sessions per worker and week, tuned for the event count
+    events: int  # the event log has at least this many rows (checked by the tests)
 
 
 SCALES = {
-    "small": Scale(firms=40, workers=400, open_shifts=300, past_shifts=200, events=20_000),
-    "large": Scale(firms=2_500, workers=50_000, open_shifts=10_000, past_shifts=8_000,
+    "small": Scale(firms=40, workers=400, shifts=820, sessions_per_week=3.0, events=20_000),
+    "large": Scale(firms=2_500, workers=50_000, shifts=27_000, sessions_per_week=0.3,
                    events=1_000_000),
 }
 
@@ -124,6 +162,25 @@ class _Weighted:
                               len(self.items) - 1)]
 
 
+SOURCES = ("feed", "search", "invitation", "api", "direct")
+SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
+
+
+@dataclass
+class History:
+    """The event log to write, as columns (times are UNIX seconds, kinds index KINDS)."""
+
+    at: np.ndarray
+    worker_id: np.ndarray
+    shift_id: np.ndarray
+    kind: np.ndarray
+    position: np.ndarray  # 0 = none
+    source: np.ndarray  # index into SOURCES, -1 = none
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
 @dataclass
 class _Market:
     rows: dict[str, list[dict]] = field(default_factory=dict)
@@ -131,50 +188,56 @@ class _Market:
 
 
 @dataclass
-class _Worker:
-    id: int
-    category: int
-    categories: tuple[str, ...]
-    district: str
-    certificates: frozenset[str]
+class _Pair:
+    """One application: the funnel events of a (worker, shift) pair, by kind."""
 
-
-@dataclass
-class _Shift:
-    row: dict
-    category: str
-    certificates: tuple[str, ...]
-    firm_index: int
-    day: int
-    cancelled: bool
-    booked_for: list = field(default_factory=list)
+    w: int  # generator row of the worker
+    s: int  # generator row of the shift
+    idx: dict[int, int]  # kind -> index of the event in the generated log
+    extra: dict[int, int] = field(default_factory=dict)  # kind -> time of an added event
+    status: str = ""
+    source: str = "feed"
 
 
 CATEGORY_CODES = [c.code for c in CATEGORIES]
-SKILLS_BY_CATEGORY = {c: [s.code for s in SKILLS if s.group == c] for c in CATEGORY_CODES}
 TEMPLATES_BY_CATEGORY = {c: [t for t in N.TEMPLATES if t.category == c] for c in CATEGORY_CODES}
-GENERIC_TEMPLATES = [t for t in N.TEMPLATES if t.title in ("装卸工", "仓库盘点员", "保洁员")]
-KM_PER_DEGREE = 111.2
+DISTRICT_CODES = [d.code for d in DISTRICTS]
+DISTRICT_LAT = np.array([d.lat for d in DISTRICTS])
+DISTRICT_LON = np.array([d.lon for d in DISTRICTS])
+SKILL_GROUP = {s.code: s.group for s in SKILLS}
+STORY = ("completed", "completed", "confirmed", "offered", "applied", "withdrawn")
+
+
+def _nearest_district(lat: np.ndarray, lon: np.ndarray) -> list[str]:
+    km = haversine_km(np.asarray(lat)[:, None], np.asarray(lon)[:, None],
+                      DISTRICT_LAT[None, :], DISTRICT_LON[None, :])
+    return [DISTRICT_CODES[i] for i in np.argmin(km, axis=1)]
+
+
+def _utc(seconds: int | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), dt.UTC)
+
+
+PAST, OPEN, DROPPED = 0, 1, 2
 
 
 class _Builder:
     def __init__(self, *, seed: int, scale: Scale, today: dt.date):
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.rng = np.random.default_rng([seed, 2026])  # the generator draws from its own
         self.scale = scale
         self.base = dt.datetime.combine(today, dt.time(), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+        self.now = int(self.base.timestamp())
         self.password_hash = hash_password(DEMO_PASSWORD)
         self.taken_phones: set[str] = {ADMIN_PHONE, FIRM_PHONE, WORKER_PHONE}
         self.taken_codes: set[str] = set()
         self.taken_firm_names: set[str] = set()
         self.next_id: dict[str, int] = {}
         self.market = _Market(rows={name: [] for name in TABLE_ORDER})
-        self.workers: list[_Worker] = []
-        self.shifts: list[_Shift] = []
         self.firm_members: dict[int, int] = {}
         self.admin_id = 0
         self.worker_count = 0
         self.open_count = 0
-        self.app_shift_worker: list[tuple[int, int, int]] = []
 
     # ids, phones and codes that must not collide with rows already in the database
     def reserve_existing(self) -> None:
@@ -196,11 +259,15 @@ class _Builder:
 
     def build(self) -> _Market:
         self._admin()
+        self._generate()
+        self._plan_shifts()
         self._firms()
         self._workers()
         self._shifts()
-        self._applications()
-        self.market.history = generate_history(self._market_view(), self.rng, self.scale.events)
+        self._derive_applications()
+        self._demo_story()
+        self._write_applications()
+        self.market.history = self._history()
         return self.market
 
     # -- small helpers
@@ -215,14 +282,9 @@ class _Builder:
 
     def scatter(self, district: str, km: float) -> tuple[float, float]:
         centre = DISTRICTS_BY_CODE[district]
-        dlat, dlon = self.rng.normal(0.0, km, size=2) / KM_PER_DEGREE
+        dlat, dlon = self.rng.normal(0.0, km, size=2) / 111.2
         return (round(centre.lat + float(dlat), 6),
                 round(centre.lon + float(dlon) / math.cos(math.radians(centre.lat)), 6))
-
-    def near(self, lat: float, lon: float, km: float) -> tuple[float, float]:
-        dlat, dlon = self.rng.normal(0.0, km, size=2) / KM_PER_DEGREE
-        return (round(lat + float(dlat), 6),
-                round(lon + float(dlon) / math.cos(math.radians(lat)), 6))
 
     def person_name(self) -> str:
         surname = _SURNAMES.draw(self.rng)
@@ -253,6 +315,61 @@ class _Builder:
                  firm_id=firm_id, created_at=created_at, last_login_at=None)
         return uid
 
+    # -- the generated market
+    def _generate(self) -> None:
+        self.n_verified = max(1, min(self.scale.firms, round(self.scale.firms * VERIFIED_SHARE)))
+        self.gen: Market = generate(GeneratorConfig(
+            seed=self.seed, n_workers=self.scale.workers, n_shifts=self.scale.shifts,
+            n_firms=self.n_verified, days=GENERATED_DAYS, session_days=HISTORY_DAYS,
+            sessions_per_week=self.scale.sessions_per_week,
+            start=self.base - dt.timedelta(days=HISTORY_DAYS),
+        ))
+        ev, W, S = self.gen.events, self.gen.workers, self.gen.shifts
+        self.ev_at = ev.at.astype(np.int64).copy()
+        self.ev_kind = ev.kind.astype(np.int16).copy()
+        self.ev_w = np.searchsorted(W.worker_id, ev.worker_id)
+        self.ev_s = np.searchsorted(S.shift_id, ev.shift_id)
+        self.ev_pos = ev.position.astype(np.int32)
+        self.keep = self.ev_at < self.now  # history only
+        self.s_firm = (S.firm_id - 1).astype(np.int64)
+
+    def _plan_shifts(self) -> None:
+        """Past, open or dropped (running at midnight); when posted; which are cancelled."""
+        S, now = self.gen.shifts, self.now
+        n_s = len(S)
+        self.s_class = np.where(S.end_at <= now, PAST,
+                                np.where(S.start_at >= now, OPEN, DROPPED))
+        posted = S.posted_at.astype(np.int64).copy()
+        late = np.flatnonzero(posted > now - 600)  # to be posted later: posted already now
+        posted[late] = now - self.rng.integers(600, 36 * HOUR, len(late))
+        self.posted = np.minimum(posted, S.start_at - HOUR)
+        self.cancel_at = np.full(n_s, -1, dtype=np.int64)
+        opened = np.flatnonzero(self.s_class == OPEN)
+        chosen = np.sort(self.rng.choice(opened, size=round(len(opened) * OPEN_CANCELLED_SHARE),
+                                         replace=False))
+        span = (now - 1800 - self.posted[chosen]).clip(min=60)
+        self.cancel_at[chosen] = self.posted[chosen] + (
+            span * self.rng.uniform(0.5, 0.95, len(chosen))).astype(np.int64)
+        self._drop_after_cancel()
+        # A past shift whose hires all ended without an outcome: the firm cancelled it late.
+        kept, kind, s_row = self.keep, self.ev_kind, self.ev_s
+        hired = np.zeros(n_s, dtype=bool)
+        hired[s_row[kept & (kind == HIRE)]] = True
+        outcome = np.zeros(n_s, dtype=bool)
+        outcome[s_row[kept & ((kind == COMPLETE) | (kind == NO_SHOW))]] = True
+        last = np.zeros(n_s, dtype=np.int64)
+        np.maximum.at(last, s_row[kept], self.ev_at[kept])
+        for j in np.flatnonzero(hired & ~outcome & (self.s_class == PAST)):
+            low, high = int(last[j]) + 60, int(S.start_at[j]) - 1800
+            self.cancel_at[j] = low + int(max(high - low, 0) * self.uniform(0.2, 0.8))
+        self.cancel_at = np.where(self.cancel_at >= 0,
+                                  np.minimum(self.cancel_at, S.start_at), -1)
+
+    def _drop_after_cancel(self) -> None:
+        cancel = self.cancel_at[self.ev_s]
+        self.keep &= self.s_class[self.ev_s] != DROPPED
+        self.keep &= ~((cancel >= 0) & (self.ev_at >= cancel))
+
     # -- accounts and firms
     def _admin(self) -> None:
         self.admin_id = self.user(phone=ADMIN_PHONE, name="人社局管理员", role=Role.ADMIN.value,
@@ -279,236 +396,208 @@ class _Builder:
                 return code
 
     def _firms(self) -> None:
+        """Generated firms are the verified ones (they post shifts); a few more wait or failed."""
+        S, n_f = self.gen.shifts, self.n_verified
+        live = self.s_class != DROPPED
+        cat = np.array([CATEGORY_CODES.index(c) for c in S.category], dtype=np.int64)
+        per_cat = np.zeros((n_f, len(CATEGORY_CODES)))
+        np.add.at(per_cat, (self.s_firm, cat), 1)
+        count = np.bincount(self.s_firm[live], minlength=n_f)
+        total = np.maximum(np.bincount(self.s_firm, minlength=n_f), 1)
+        lat = np.bincount(self.s_firm, weights=S.lat, minlength=n_f) / total
+        lon = np.bincount(self.s_firm, weights=S.lon, minlength=n_f) / total
+        first_posted = np.full(n_f, self.now, dtype=np.int64)
+        np.minimum.at(first_posted, self.s_firm, self.posted)
+        n_past = np.bincount(self.s_firm[self.s_class == PAST], minlength=n_f)
+        n_open = np.bincount(self.s_firm[self.s_class == OPEN], minlength=n_f)
+        food = per_cat.argmax(axis=1) == CATEGORY_CODES.index("food_processing")
+        # The demo firm: a busy seafood processor with shifts on both sides of today.
+        demo = int(np.lexsort((count, food, (n_past >= 3) & (n_open >= 4)))[-1])
+        self.demo_firm = demo
+        rank = np.argsort(np.argsort(-count, kind="stable"), kind="stable") / max(n_f, 1)
         self.firm_rows: list[dict] = []
+        self.firm_of_gen: dict[int, dict] = {}
+        order = [demo] + [g for g in range(n_f) if g != demo]
         for i in range(self.scale.firms):
-            demo = i == 0
-            industry = "food_processing" if demo else _INDUSTRY.draw(self.rng)
-            district = "jingqu" if demo else _INDUSTRY_DISTRICTS[industry].draw(self.rng)
-            size = "medium" if demo else _SIZES.draw(self.rng)
-            name = DEMO_FIRM_NAME if demo else self._firm_name(district, industry, size)
-            self.taken_firm_names.add(name)
-            roll = self.rng.random()
-            status = (Verification.VERIFIED if demo or roll < 0.88 else
-                      Verification.PENDING if roll < 0.97 else Verification.REJECTED)
-            created = self.ago(40, 500) if status == Verification.VERIFIED else self.ago(1, 20)
-            lat, lon = self.scatter(district, 2.5)
-            firm = self.add(
-                "firms", id=self.new_id("firms"), name=name,
-                credit_code=self._credit_code(district), size=size, industry=industry,
-                district=district, address=self.address(district), lat=lat, lon=lon,
-                verification_status=status.value,
-                verification_note="营业执照信息与统一社会信用代码不一致，请核对后重新提交"
-                if status == Verification.REJECTED else None,
-                verified_at=created + dt.timedelta(hours=self.uniform(2, 96))
-                if status == Verification.VERIFIED else None,
-                created_at=created,
-            )
-            self.firm_rows.append(firm)
-            members = 2 if size == "large" else 1
-            for m in range(members):
-                uid = self.user(phone=FIRM_PHONE if demo and m == 0 else self.phone(),
-                                name="王建华" if demo and m == 0 else self.person_name(),
-                                role=Role.FIRM.value, firm_id=firm["id"], created_at=created)
-                self.firm_members.setdefault(firm["id"], uid)
-            self.add("audit_log", id=self.new_id("audit_log"), at=created,
-                     actor_id=self.firm_members[firm["id"]], action="firm.register",
-                     target_type="firm", target_id=firm["id"], details={})
-            if status != Verification.PENDING:
-                verified = status == Verification.VERIFIED
-                self.add("audit_log", id=self.new_id("audit_log"),
-                         at=firm["verified_at"] or created + dt.timedelta(hours=30),
-                         actor_id=self.admin_id,
-                         action="firm.verify" if verified else "firm.reject",
-                         target_type="firm", target_id=firm["id"],
-                         details={"note": firm["verification_note"] or ""})
+            g = order[i] if i < n_f else None
+            if g is not None and per_cat[g].sum() > 0:
+                industry = "food_processing" if g == demo else CATEGORY_CODES[
+                    int(per_cat[g].argmax())]
+                district = _nearest_district([lat[g]], [lon[g]])[0]
+                spot = (round(float(lat[g]) + float(self.rng.normal(0, 0.002)), 6),
+                        round(float(lon[g]) + float(self.rng.normal(0, 0.002)), 6))
+            else:
+                industry = _INDUSTRY.draw(self.rng)
+                district = _INDUSTRY_DISTRICTS[industry].draw(self.rng)
+                spot = self.scatter(district, 2.5)
+            size = ("micro" if g is None else "large" if rank[g] < 0.08 else
+                    "medium" if rank[g] < 0.3 else "small" if rank[g] < 0.7 else "micro")
+            self._firm(i, g, industry, district, size, spot,
+                       int(first_posted[g]) if g is not None else None)
+
+    def _firm(self, i: int, g: int | None, industry: str, district: str, size: str,
+              spot: tuple[float, float], first_posted: int | None) -> None:
+        demo = i == 0
+        name = DEMO_FIRM_NAME if demo else self._firm_name(district, industry, size)
+        self.taken_firm_names.add(name)
+        if g is not None:
+            status = Verification.VERIFIED
+            verified_at = self.ago(40, 500)
+            if first_posted is not None and first_posted < self.now:
+                verified_at = min(verified_at,
+                                  _utc(first_posted - int(self.rng.integers(HOUR, 5 * DAY))))
+            created = verified_at - dt.timedelta(hours=self.uniform(2, 96))
+        else:
+            status = (Verification.PENDING if self.chance(0.75) else Verification.REJECTED)
+            verified_at, created = None, self.ago(1, 20)
+        firm = self.add(
+            "firms", id=self.new_id("firms"), name=name,
+            credit_code=self._credit_code(district), size=size, industry=industry,
+            district=district, address=self.address(district), lat=spot[0], lon=spot[1],
+            verification_status=status.value,
+            verification_note="营业执照信息与统一社会信用代码不一致，请核对后重新提交"
+            if status == Verification.REJECTED else None,
+            verified_at=verified_at.replace(microsecond=0) if verified_at else None,
+            created_at=created.replace(microsecond=0),
+        )
+        self.firm_rows.append(firm)
+        if g is not None:
+            self.firm_of_gen[g] = firm
+        for m in range(2 if size == "large" else 1):
+            uid = self.user(phone=FIRM_PHONE if demo and m == 0 else self.phone(),
+                            name="王建华" if demo and m == 0 else self.person_name(),
+                            role=Role.FIRM.value, firm_id=firm["id"], created_at=firm["created_at"])
+            self.firm_members.setdefault(firm["id"], uid)
+        self.add("audit_log", id=self.new_id("audit_log"), at=firm["created_at"],
+                 actor_id=self.firm_members[firm["id"]], action="firm.register",
+                 target_type="firm", target_id=firm["id"], details={})
+        if status != Verification.PENDING:
+            verified = status == Verification.VERIFIED
+            self.add("audit_log", id=self.new_id("audit_log"),
+                     at=firm["verified_at"] or firm["created_at"] + dt.timedelta(hours=30),
+                     actor_id=self.admin_id,
+                     action="firm.verify" if verified else "firm.reject",
+                     target_type="firm", target_id=firm["id"],
+                     details={"note": firm["verification_note"] or ""})
 
     # -- workers
     def _workers(self) -> None:
-        for i in range(self.scale.workers):
-            self._worker(demo=i == 0)
-        self.worker_count = len(self.workers)
+        W = self.gen.workers
+        self.demo_worker = self._pick_demo_worker()
+        districts = _nearest_district(W.lat, W.lon)
+        self.worker_ids = np.zeros(len(W), dtype=np.int64)
+        for i in range(len(W)):
+            self._worker(i, districts[i])
+        self.worker_count = len(W)
 
-    def _worker(self, *, demo: bool) -> None:
+    def _pick_demo_worker(self) -> int:
+        """A generated worker who fits the demo story: a seafood hand near the demo firm."""
+        W, S = self.gen.workers, self.gen.shifts
+        at_firm = np.flatnonzero(self.s_firm == self.demo_firm)
+        flat, flon = float(S.lat[at_firm].mean()), float(S.lon[at_firm].mean())
+        km = haversine_km(W.lat, W.lon, flat, flon)
+        health = np.array(["health_cert" in c for c in W.certificates])
+        seafood = np.array([any(SKILL_GROUP.get(k) == "food_processing" for k in s)
+                            for s in W.skills])
+        always = (W.availability.all(axis=1) if W.availability is not None
+                  else np.ones(len(W), dtype=bool))
+        applies = np.bincount(self.ev_w[self.keep & (self.ev_kind == APPLY)], minlength=len(W))
+        veteran = W.registered_at < self.now - HISTORY_DAYS * DAY
+        migrant = W.origin_province != HOME_PROVINCE
+        return int(np.lexsort((applies, migrant, seafood, W.max_commute_km >= 20, always,
+                               km <= 0.8 * W.max_commute_km, health & veteran))[-1])
+
+    def _worker(self, i: int, district: str) -> None:
+        W = self.gen.workers
+        demo = i == self.demo_worker
+        migrant = W.origin_province[i] != HOME_PROVINCE
         if demo:
-            origin, base, district = "重庆", "重庆云阳劳务协作基地", "jingqu"
+            origin, base = "重庆", "重庆云阳劳务协作基地"
             name, phone = "陈海军", WORKER_PHONE
         else:
             name, phone = self.person_name(), self.phone()
-            if self.chance(N.LOCAL_SHARE):
-                origin, base, district = "山东", None, _LOCAL_DISTRICTS.draw(self.rng)
+            if not migrant:
+                origin, base = HOME_PROVINCE, None
+            elif self.chance(0.85):
+                origin, base = _LABOR_BASES.draw(self.rng)
             else:
-                if self.chance(0.85):
-                    origin, base = _LABOR_BASES.draw(self.rng)
-                else:
-                    origin, base = self.pick(_OTHER_PROVINCES), None
-                district = _MIGRANT_DISTRICTS.draw(self.rng)
-        local = origin == "山东"
-        created = self.ago(35, 700)
+                origin, base = self.pick(_OTHER_PROVINCES), None
+        registered = int(W.registered_at[i])
+        if registered > self.now - HOUR:  # signed up after the history: just before today
+            registered = self.now - int(self.rng.integers(HOUR, 2 * DAY))
+        created = _utc(registered)
         uid = self.user(phone=phone, name=name, role=Role.WORKER.value, firm_id=None,
                         created_at=created)
-        lat, lon = self.scatter(district, 3.0)
-        if demo:
-            categories = ("food_processing", "logistics")
-            skills = {"seafood_sorting", "food_packing", "cold_storage", "loading"}
-            certificates = {"health_cert", "food_safety"}
-            radius, min_pay = 25, 18000
-        else:
-            categories, skills, certificates = self._trade()
-            radius = int(self.pick((5, 10, 15, 15, 20, 20, 30, 40, 50) if local
-                                   else (5, 8, 10, 15, 15, 20, 30)))
-            min_pay = 0 if self.chance(0.2) else int(self.rng.integers(14, 27)) * 1000
+        self.worker_ids[i] = uid
+        local = not migrant and not demo
         priority = self.pick(PRIORITY_GROUPS).code if local and self.chance(0.06) else None
-        self.add("worker_profiles", user_id=uid, district=district, home_lat=lat, home_lon=lon,
-                 commute_radius_km=radius, min_daily_pay_fen=min_pay, origin_province=origin,
-                 labor_base=base,
+        self.add("worker_profiles", user_id=uid, district=district,
+                 home_lat=round(float(W.lat[i]), 6), home_lon=round(float(W.lon[i]), 6),
+                 commute_radius_km=int(min(max(round(W.max_commute_km[i]), 1), 500)),
+                 min_daily_pay_fen=round(float(W.min_daily_pay[i]) * 100),
+                 origin_province=origin, labor_base=base,
                  bio=self.pick(N.BIOS) if demo or self.chance(0.15) else None,
                  id_number_digest=None, id_number_masked=None, priority_group=priority,
                  priority_verified=bool(priority) and self.chance(0.5), updated_at=created)
-        for code in sorted(skills):
+        for code in sorted(set(W.skills[i])):
             self.add("worker_skills", worker_id=uid, code=code)
-        for code in sorted(certificates):
+        for code in sorted(set(W.certificates[i])):
             self.add("worker_certificates", worker_id=uid, code=code)
-        if not demo and self.chance(0.3):
-            for weekday, start, end in self.pick(_AVAILABILITY_PATTERNS):
+        if W.availability is not None and not W.availability[i].all():
+            for weekday, start, end in _windows(W.availability[i]):
                 self.add("weekly_availability", id=self.new_id("weekly_availability"),
                          worker_id=uid, weekday=weekday, start_minute=start, end_minute=end)
-        self.workers.append(_Worker(id=uid, category=CATEGORY_CODES.index(categories[0]),
-                                    categories=categories, district=district,
-                                    certificates=frozenset(certificates)))
-
-    def _trade(self) -> tuple[tuple[str, ...], set[str], set[str]]:
-        primary = _INDUSTRY.draw(self.rng)
-        categories = [primary]
-        if self.chance(0.4):
-            second = _INDUSTRY.draw(self.rng)
-            if second != primary:
-                categories.append(second)
-        skills: set[str] = set()
-        pool = SKILLS_BY_CATEGORY[primary]
-        for _ in range(int(self.rng.integers(1, 4))):
-            skills.add(self.pick(pool))
-        for extra in categories[1:]:
-            skills.add(self.pick(SKILLS_BY_CATEGORY[extra]))
-        if self.chance(0.2):
-            skills.add("loading")
-        certificates: set[str] = set()
-        for skill in sorted(skills):
-            for code, p in N.SKILL_CERTIFICATES.get(skill, ()):
-                if self.chance(p):
-                    certificates.add(code)
-        for category in categories:
-            if self.chance(N.HEALTH_CERT_CATEGORIES.get(category, 0.1)):
-                certificates.add("health_cert")
-            if category in ("food_processing", "hospitality") and self.chance(0.1):
-                certificates.add("food_safety")
-        return tuple(categories), skills, certificates
 
     # -- shifts
     def _shifts(self) -> None:
-        verified = [i for i, f in enumerate(self.firm_rows)
-                    if f["verification_status"] == Verification.VERIFIED]
-        weights = [(i, _SIZE_WEIGHT[self.firm_rows[i]["size"]] * self.rng.gamma(2.0, 0.5))
-                   for i in verified]
-        firms = _Weighted(weights)
-        upcoming = math.ceil(self.scale.open_shifts / 0.97)
-        cancelled_upcoming = set(
-            self.rng.choice(upcoming, size=upcoming - self.scale.open_shifts, replace=False)
-            .tolist())
-        # The demo firm always has a few shifts on both sides of today.
-        for n in range(upcoming):
-            firm = 0 if n < 8 else firms.draw(self.rng)
-            day = 1 + n % 4 if n < 8 else int(self.rng.integers(1, HORIZON_DAYS + 1))
-            self._shift(firm, day, cancelled=n in cancelled_upcoming and n >= 8)
-        for n in range(self.scale.past_shifts):
-            firm = 0 if n < 6 else firms.draw(self.rng)
-            day = -1 - n % 6 if n < 6 else -int(self.rng.integers(1, HISTORY_DAYS + 1))
-            self._shift(firm, day, cancelled=n >= 6 and self.chance(0.05))
-        self.open_count = sum(1 for s in self.shifts if s.day > 0 and not s.cancelled)
+        S = self.gen.shifts
+        self.shift_ids = np.zeros(len(S), dtype=np.int64)
+        self.shift_rows: dict[int, dict] = {}
+        districts = _nearest_district(S.lat, S.lon)
+        for j in np.flatnonzero(self.s_class != DROPPED):
+            self._shift(int(j), districts[j])
+        self.open_count = int(((self.s_class == OPEN) & (self.cancel_at < 0)).sum())
 
-    def _template(self, firm: dict, demo: bool) -> N.Template:
-        if demo:
-            return self.pick([t for t in TEMPLATES_BY_CATEGORY["food_processing"]
-                              if set(t.certificates) <= {"health_cert"}])
-        if self.chance(0.12):  # any firm sometimes needs hands to load, pack or clean
-            return self.pick(GENERIC_TEMPLATES)
-        return self.pick(TEMPLATES_BY_CATEGORY[firm["industry"]])
+    def _template(self, category: str, skills: tuple[str, ...]) -> N.Template:
+        options = TEMPLATES_BY_CATEGORY[category]
+        best = max(len(set(t.skills) & set(skills)) for t in options)
+        return self.pick([t for t in options if len(set(t.skills) & set(skills)) == best])
 
-    def _shift(self, firm_index: int, day: int, *, cancelled: bool) -> None:
-        firm = self.firm_rows[firm_index]
-        template = self._template(firm, firm_index == 0)
-        hour = int(self.pick(template.starts))
-        minute = 30 if self.chance(0.2) else 0
-        hours = int(self.pick(template.hours))
-        starts = self.base + dt.timedelta(days=day, hours=hour, minutes=minute)
-        ends = starts + dt.timedelta(hours=hours)
-        if day < 0 and ends > self.base - dt.timedelta(hours=1):
-            day -= 1  # a past night shift must be over by now
-            starts -= dt.timedelta(days=1)
-            ends -= dt.timedelta(days=1)
-        size = firm["size"]
-        top = {"micro": 3, "small": 6, "medium": 12, "large": 40}[size]
-        headcount = 2 + int(self.rng.integers(0, 6)) if firm_index == 0 else \
-            1 + min(int(self.rng.geometric(2.5 / top)) - 1, top - 1)
-        unit, amount = self._pay(template, hours, hour)
-        if self.chance(0.8):
-            district = firm["district"]
-            lat, lon = self.near(firm["lat"], firm["lon"], 0.4)
-            address = firm["address"]
+    def _shift(self, j: int, district: str) -> None:
+        S = self.gen.shifts
+        firm = self.firm_of_gen[int(self.s_firm[j])]
+        category = str(S.category[j])
+        template = self._template(category, S.skills[j])
+        starts, ends = _utc(S.start_at[j]), _utc(S.end_at[j])
+        hours = (S.end_at[j] - S.start_at[j]) / HOUR
+        day_fen = round(float(S.daily_pay[j]) * 100)
+        if self.chance(template.hourly_share):
+            unit, amount = PayUnit.HOUR.value, max(50, round(day_fen / hours / 50) * 50)
         else:
-            district = _INDUSTRY_DISTRICTS[template.category].draw(self.rng)
-            lat, lon = self.scatter(district, 4.0)
-            address = self.address(district)
-        category = template.category
+            unit, amount = PayUnit.DAY.value, day_fen
         settle = self._settlement(category)
-        meals = self.chance(0.9 if category == "hospitality" else 0.45)
-        housing = self.chance({"food_processing": 0.3, "agriculture": 0.3, "construction": 0.35,
-                               "manufacturing": 0.2}.get(category, 0.08))
-        if day > 0:
-            latest = min(self.base - dt.timedelta(hours=1), starts - dt.timedelta(days=1))
-            earliest = min(max(starts - dt.timedelta(days=14), self.base - dt.timedelta(days=10)),
-                           latest - dt.timedelta(hours=2))
-        else:
-            latest = starts - dt.timedelta(hours=20)
-            earliest = starts - dt.timedelta(days=7)
-        posted = earliest + (latest - earliest) * self.rng.random()
-        posted = posted.replace(microsecond=0)
-        if firm["verified_at"] and posted < firm["verified_at"]:
-            posted = firm["verified_at"] + dt.timedelta(hours=1)
-        cancelled_at = None
-        if cancelled:
-            cancel_by = min(starts - dt.timedelta(hours=6), self.base - dt.timedelta(minutes=30))
-            cancelled_at = posted + (cancel_by - posted) * self.uniform(0.5, 0.95)
+        meals, housing = bool(S.meals[j]), bool(S.housing[j])
+        cancelled = self.cancel_at[j] >= 0
         status = (ShiftStatus.CANCELLED if cancelled else
-                  ShiftStatus.COMPLETED if day < 0 else ShiftStatus.OPEN)
+                  ShiftStatus.COMPLETED if self.s_class[j] == PAST else ShiftStatus.OPEN)
         row = self.add(
             "shifts", id=self.new_id("shifts"), firm_id=firm["id"],
             created_by_id=self.firm_members[firm["id"]], title=template.title,
             category=category, description=self._description(template, meals, housing, settle),
-            district=district, address=address, lat=lat, lon=lon, starts_at=starts,
-            ends_at=ends, headcount=headcount, filled=0, pay_amount_fen=amount, pay_unit=unit,
+            district=district, address=firm["address"], lat=round(float(S.lat[j]), 6),
+            lon=round(float(S.lon[j]), 6), starts_at=starts, ends_at=ends,
+            headcount=int(S.headcount[j]), filled=0, pay_amount_fen=amount, pay_unit=unit,
             daily_pay_fen=compute_daily_pay_fen(amount, unit, starts, ends), settlement=settle,
-            meals=meals, housing=housing, status=status.value, posted_at=posted,
-            cancelled_at=cancelled_at,
+            meals=meals, housing=housing, status=status.value, posted_at=_utc(self.posted[j]),
+            cancelled_at=_utc(self.cancel_at[j]) if cancelled else None,
             cancel_reason=self.pick(N.CANCEL_REASONS) if cancelled else None,
         )
-        for code in sorted(set(template.skills)):
+        self.shift_ids[j] = row["id"]
+        self.shift_rows[j] = row
+        for code in sorted(set(S.skills[j])):
             self.add("shift_skills", shift_id=row["id"], code=code)
-        for code in sorted(set(template.certificates)):
+        for code in sorted(set(S.certificates[j])):
             self.add("shift_certificates", shift_id=row["id"], code=code)
-        self.shifts.append(_Shift(row=row, category=category, certificates=template.certificates,
-                                  firm_index=firm_index, day=day, cancelled=cancelled))
-
-    def _pay(self, template: N.Template, hours: int, hour: int) -> tuple[str, int]:
-        night = 1.15 if hour >= 20 or hour < 5 else 1.0
-        typical = N.DAY_PAY_YUAN[template.category]
-        if self.chance(template.hourly_share):
-            yuan = typical / 8 * self.uniform(0.95, 1.3) * night
-            yuan = min(max(round(yuan * 2) / 2, 22.0), 38.0)
-            return PayUnit.HOUR.value, round(yuan * 100)
-        yuan = typical * self.uniform(0.85, 1.15) * (hours / 8) ** 0.7 * night
-        floor = math.ceil(hours * 22 / 10) * 10 + 10
-        yuan = min(max(round(yuan / 10) * 10, floor), 400)
-        return PayUnit.DAY.value, int(yuan * 100)
 
     def _settlement(self, category: str) -> str:
         roll = self.rng.random()
@@ -520,256 +609,284 @@ class _Builder:
 
     @staticmethod
     def _description(template: N.Template, meals: bool, housing: bool, settle: str) -> str:
-        perks = "".join(p for p, on in (("管一顿午饭；", meals), ("可提供宿舍；", housing)) if on)
+        perks = "".join(p for p, on in (("管饭；", meals), ("可提供宿舍；", housing)) if on)
         pay = {"daily": "当天结算", "weekly": "每周五结算", "on_completion": "完工后结算"}[settle]
         return (f"工作内容：{template.title}，服从现场安排。要求：身体健康，吃苦耐劳，"
                 f"准时到岗。{perks}工资{pay}。")
 
-    # -- applications, attendance, ratings
-    def _applications(self) -> None:
-        pools: dict[str, list[int]] = {c: [] for c in CATEGORY_CODES}
-        local_pools: dict[tuple[str, str], list[int]] = {}
-        for index, worker in enumerate(self.workers[1:], start=1):
-            for category in worker.categories:
-                pools[category].append(index)
-                local_pools.setdefault((category, worker.district), []).append(index)
-        self.booked: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
-        self.app_meta: list[tuple[str, tuple]] = []
-        reserved = self._demo_worker_plan()
-        for index, shift in enumerate(self.shifts):
-            planned = reserved.get(index, [])
-            used = {w for w, _ in planned}
-            seats = 0
-            for worker_index, status in planned:
-                seats += self._application(shift, worker_index, status)
-            for worker_index, status in self._applicants(shift, pools, local_pools, used):
-                if status == "hire":
-                    status = self._hire_status(shift, worker_index, seats)
-                seats += self._application(shift, worker_index, status)
-            shift.row["filled"] = seats
+    # -- applications, from the generated funnel
+    def at(self, pair: _Pair, kind: int) -> int:
+        return int(self.ev_at[pair.idx[kind]]) if kind in pair.idx else pair.extra[kind]
 
-    def _demo_worker_plan(self) -> dict[int, list[tuple[int, str]]]:
-        """The demo worker's own story: two finished shifts, an upcoming one, an offer, ..."""
-        demo = self.workers[0]
-        plan: dict[int, list[tuple[int, str]]] = {}
-        days: set[int] = set()
-        for need in ("completed", "completed", "confirmed", "offered", "applied", "withdrawn"):
-            for index, shift in enumerate(self.shifts):
-                if (index in plan or shift.cancelled or shift.day in days
-                        or not set(shift.certificates) <= demo.certificates):
-                    continue
-                past, own_firm = shift.day < 0, shift.firm_index == 0
-                if ((need == "completed" and past and own_firm)
-                        or (need in ("confirmed", "offered") and not past and own_firm)
-                        or (need in ("applied", "withdrawn") and not past and not own_firm
-                            and shift.category in demo.categories)):
-                    plan[index] = [(0, need)]
-                    days.add(shift.day)
-                    break
-        return plan
+    def _derive_applications(self) -> None:
+        """One application per (worker, shift) pair that applied before today."""
+        kept = np.flatnonzero(self.keep & (self.ev_kind >= APPLY))
+        n_s = len(self.gen.shifts)
+        pair_key = self.ev_w[kept] * n_s + self.ev_s[kept]
+        kept = kept[np.lexsort((self.ev_at[kept], pair_key))]
+        self.pairs: list[_Pair] = []
+        current: _Pair | None = None
+        for e in kept.tolist():
+            w, s = int(self.ev_w[e]), int(self.ev_s[e])
+            if current is None or current.w != w or current.s != s:
+                current = _Pair(w=w, s=s, idx={})
+                self.pairs.append(current)
+            current.idx.setdefault(int(self.ev_kind[e]), e)
+        for pair in self.pairs:
+            if APPLY not in pair.idx:  # cannot happen with the generator; keep the log clean
+                self.keep[list(pair.idx.values())] = False
+        self.pairs = [p for p in self.pairs if APPLY in p.idx]
+        self.pairs.sort(key=lambda p: self.at(p, APPLY))
+        for pair in self.pairs:
+            pair.status = self._status(pair)
+        self._keep_the_rules()
 
-    def _applicants(self, shift: _Shift, pools, local_pools, used: set[int]):
-        headcount = shift.row["headcount"]
-        if shift.day < 0:
-            n = 1 + round(headcount * self.uniform(1.0, 2.2))
-            hires = math.ceil(headcount * self.uniform(0.5, 1.0))
-        else:
-            soon = max(0.0, 1.0 - shift.day / (HORIZON_DAYS + 3))
-            n = round(headcount * self.uniform(0.2, 2.0) * (0.3 + soon))
-            hires = headcount if shift.day <= 5 and self.chance(0.12) else \
-                int(headcount * self.rng.random() * soon)
-        n = min(n, 60)
-        pool = pools[shift.category]
-        local = local_pools.get((shift.category, shift.row["district"]), [])
-        picked: list[int] = []
-        for _ in range(n * 3):
-            if len(picked) >= n or not pool:
-                break
-            source = local if local and self.chance(0.7) else pool
-            index = source[int(self.rng.integers(len(source)))]
-            if index in used or not set(shift.certificates) <= self.workers[index].certificates:
+    def _status(self, pair: _Pair) -> str:
+        steps, s = pair.idx, pair.s
+        is_open = self.s_class[s] == OPEN
+        if WITHDRAW in steps:
+            return AppStatus.WITHDRAWN.value
+        if DECLINE in steps:
+            return AppStatus.DECLINED.value
+        if self.cancel_at[s] >= 0:
+            return AppStatus.CANCELLED.value
+        if HIRE in steps:
+            if is_open:
+                return AppStatus.CONFIRMED.value
+            if COMPLETE in steps:
+                return AppStatus.COMPLETED.value  # or checked_in, decided with the attendance
+            if NO_SHOW in steps:
+                return AppStatus.NO_SHOW.value
+            # Hired, then nothing: the worker withdrew before the shift (logged as such).
+            hired = self.at(pair, HIRE)
+            start = int(self.gen.shifts.start_at[s])
+            pair.extra[WITHDRAW] = hired + int((start - hired) * self.uniform(0.3, 0.9))
+            return AppStatus.WITHDRAWN.value
+        if OFFER in steps:
+            return AppStatus.OFFERED.value if is_open else AppStatus.REJECTED.value
+        return AppStatus.APPLIED.value if is_open else AppStatus.REJECTED.value
+
+    def _keep_the_rules(self) -> None:
+        """Seats ≤ headcount and no overlapping bookings: a hire that breaks one of them becomes
+        a decline (the worker turned the offer down), and its outcome events are dropped."""
+        S = self.gen.shifts
+        self.seats = np.zeros(len(S), dtype=np.int64)
+        self.booked: dict[int, list[tuple[int, int]]] = {}
+        holding = [p for p in self.pairs if p.status in SEAT_HOLDING]
+        holding.sort(key=lambda p: self.at(p, HIRE))
+        for pair in holding:
+            s = pair.s
+            span = (int(S.start_at[s]), int(S.end_at[s]))
+            books = pair.status in BOOKED
+            if self.seats[s] >= S.headcount[s] or (books and self._overlaps(pair.w, span)):
+                self.ev_kind[pair.idx[HIRE]] = DECLINE
+                pair.idx[DECLINE] = pair.idx.pop(HIRE)
+                for kind in (COMPLETE, NO_SHOW):
+                    if kind in pair.idx:
+                        self.keep[pair.idx.pop(kind)] = False
+                pair.status = AppStatus.DECLINED.value
                 continue
-            used.add(index)
-            picked.append(index)
-        hired = 0
-        for index in picked:
-            if hired < hires:
-                hired += 1
-                yield index, "hire"
-            else:
-                yield index, self._other_status(shift)
+            self.seats[s] += 1
+            if books:
+                self.booked.setdefault(pair.w, []).append(span)
 
-    def _overlaps(self, worker_index: int, shift: _Shift) -> bool:
-        starts, ends = shift.row["starts_at"], shift.row["ends_at"]
-        return any(s < ends and starts < e for s, e in self.booked.get(worker_index, ()))
+    def _overlaps(self, w: int, span: tuple[int, int]) -> bool:
+        return any(a < span[1] and span[0] < b for a, b in self.booked.get(w, ()))
 
-    def _hire_status(self, shift: _Shift, worker_index: int, seats: int) -> str:
-        if seats >= shift.row["headcount"]:
-            return self._other_status(shift)
-        if shift.cancelled:
-            return "confirmed"
-        if self._overlaps(worker_index, shift):
-            return "rejected" if shift.day < 0 else "applied"
-        if shift.day > 0:
-            return "withdrawn_after_hire" if self.chance(0.05) else "confirmed"
-        if self.chance(0.06):
-            return "no_show"
-        if shift.day == -1 and self.chance(0.4):
-            return "checked_in"
-        return "completed"
+    # -- the demo worker's own story: two finished shifts, an upcoming one, an offer, ...
+    def _demo_story(self) -> None:
+        S, me = self.gen.shifts, self.demo_worker
+        mine = {p.s for p in self.pairs if p.w == me}
+        certificates = set(self.gen.workers.certificates[me])
+        trades = {SKILL_GROUP[k] for k in self.gen.workers.skills[me]} | {"food_processing"}
+        days: set[int] = set()
+        for need in STORY:
+            for j in np.flatnonzero(self.s_class != DROPPED).tolist():
+                day = (int(S.start_at[j]) + 8 * HOUR) // DAY
+                span = (int(S.start_at[j]), int(S.end_at[j]))
+                own = self.s_firm[j] == self.demo_firm
+                past = self.s_class[j] == PAST
+                seat = need in ("completed", "confirmed")
+                if (j in mine or day in days or self.cancel_at[j] >= 0
+                        or not set(S.certificates[j]) <= certificates
+                        or (seat and (self.seats[j] >= S.headcount[j]
+                                      or self._overlaps(me, span)))):
+                    continue
+                if ((need == "completed" and past and own and span[1] < self.now - DAY)
+                        or (need in ("confirmed", "offered") and not past and own)
+                        or (need in ("applied", "withdrawn") and not past and not own
+                            and S.category[j] in trades)):
+                    self._story_pair(me, j, need)
+                    mine.add(j)
+                    days.add(day)
+                    if seat:
+                        self.seats[j] += 1
+                        self.booked.setdefault(me, []).append(span)
+                    break
 
-    def _other_status(self, shift: _Shift) -> str:
-        roll = self.rng.random()
-        if shift.day < 0:
-            return "rejected" if roll < 0.45 else "withdrawn" if roll < 0.75 else "declined"
-        return ("applied" if roll < 0.55 else "offered" if roll < 0.73 else
-                "withdrawn" if roll < 0.85 else "declined" if roll < 0.93 else "rejected")
+    def _story_pair(self, w: int, s: int, need: str) -> None:
+        start = int(self.gen.shifts.start_at[s])
+        posted = int(self.posted[s])
+        latest = max(min(start - 3 * HOUR, self.now - HOUR), posted + 600)
+        t = posted + int((latest - posted) * self.uniform(0.05, 0.4))
+        pair = _Pair(w=w, s=s, idx={}, status=need, source="direct")
+        pair.extra[APPLY] = t
+        steps = {"completed": (OFFER, HIRE, COMPLETE), "confirmed": (OFFER, HIRE),
+                 "offered": (OFFER,), "applied": (), "withdrawn": (WITHDRAW,)}[need]
+        for kind in steps:
+            if kind == COMPLETE:
+                pair.extra[COMPLETE] = int(self.gen.shifts.end_at[s])  # moved at confirmation
+                continue
+            t += max(60, int((latest - t) * self.uniform(0.1, 0.5)))
+            pair.extra[kind] = t
+        self.pairs.append(pair)
 
-    def _application(self, shift: _Shift, worker_index: int, plan: str) -> int:
-        """Add one application with its attendance, ratings and path; returns seats taken."""
-        row = shift.row
-        worker = self.workers[worker_index]
-        starts, ends = row["starts_at"], row["ends_at"]
-        posted = row["posted_at"]
-        latest = min(starts - dt.timedelta(hours=1), self.base - dt.timedelta(minutes=10))
-        if shift.cancelled and row["cancelled_at"] is not None:
-            latest = min(latest, row["cancelled_at"] - dt.timedelta(minutes=30))
-        latest = max(latest, posted + dt.timedelta(minutes=5))
-        created = (posted + (latest - posted) * self.uniform(0.0, 0.7)).replace(microsecond=0)
+    # -- rows: applications, attendance, ratings
+    def _write_applications(self) -> None:
+        R = self.gen.ratings
+        self.gen_ratings = {
+            (int(w), int(s), bool(f)): (int(t), int(v)) for w, s, f, t, v in zip(
+                R.worker_id, R.shift_id, R.by_firm, R.at, R.stars, strict=True)
+        } if R is not None else {}
+        for pair in self.pairs:
+            self._application(pair)
+        for row in self.shift_rows.values():
+            row["filled"] = 0
+        for row in self.market.rows["applications"]:
+            if row["status"] in SEAT_HOLDING:
+                self.shift_rows[row["_s"]]["filled"] += 1
+        for row in self.market.rows["applications"]:
+            del row["_s"]
 
-        def step_at(after: dt.datetime, limit: dt.datetime) -> dt.datetime:
-            limit = max(limit, after + dt.timedelta(minutes=2))
-            return (after + (limit - after) * self.uniform(0.1, 0.6)).replace(microsecond=0)
-
-        steps: list[tuple[str, dt.datetime]] = []
-        last = created
-        status = plan
-        if shift.cancelled:
-            status = AppStatus.CANCELLED.value
-            reached = plan if plan in ("offered", "confirmed") else "applied"
-        else:
-            reached = plan
-        if reached in ("offered", "confirmed", "checked_in", "completed", "no_show", "declined",
-                       "withdrawn_after_hire"):
-            last = step_at(last, latest)
-            steps.append(("offer", last))
-        if reached in ("confirmed", "checked_in", "completed", "no_show", "withdrawn_after_hire"):
-            last = step_at(last, latest)
-            steps.append(("hire", last))
-        if reached == "declined":
-            last = step_at(last, latest)
-            steps.append(("decline", last))
-        if reached in ("withdrawn", "withdrawn_after_hire"):
-            last = step_at(last, latest)
-            steps.append(("withdraw", last))
-            status = AppStatus.WITHDRAWN.value
+    def _application(self, pair: _Pair) -> None:
+        S = self.gen.shifts
+        shift = self.shift_rows[pair.s]
         app_id = self.new_id("applications")
-        seats = 0
-        if status in ("completed", "checked_in", "no_show"):
-            last = self._attendance(app_id, shift, status, steps)
-        if status in ("confirmed", "checked_in", "completed", "no_show"):
-            seats = 1
-        if status in BOOKED:
-            self.booked.setdefault(worker_index, []).append((starts, ends))
-        source = ("invitation" if self.chance(0.04) else "feed" if self.chance(0.6)
-                  else "direct")
-        self.add("applications", id=app_id, shift_id=row["id"], worker_id=worker.id,
-                 status=status, starts_at=starts, ends_at=ends, source=source,
-                 note="可以提前到" if self.chance(0.05) else None, created_at=created,
-                 updated_at=max(last, created))
-        self.app_meta.append((source, tuple((k, int(t.timestamp())) for k, t in steps)))
-        self.app_shift_worker.append((row["id"], worker.id, int(created.timestamp())))
-        if status == "offered" and worker_index == 0:
-            self.add("notifications", id=self.new_id("notifications"), user_id=worker.id,
-                     kind="application_offer", message=f"application_offer:{row['title']}",
-                     link="/me/applications", created_at=last, read_at=None)
-        return seats
+        status = pair.status
+        if status == AppStatus.COMPLETED.value:
+            status = self._attendance(app_id, pair)
+        elif status == AppStatus.NO_SHOW.value:
+            self._no_show(app_id, pair)
+        created = self.at(pair, APPLY)
+        times = [self.ev_at[e] for k, e in pair.idx.items() if self.keep[e]]
+        times += list(pair.extra.values())
+        worker_id = int(self.worker_ids[pair.w])
+        self.add("applications", id=app_id, shift_id=shift["id"], worker_id=worker_id,
+                 status=status, starts_at=_utc(S.start_at[pair.s]),
+                 ends_at=_utc(S.end_at[pair.s]), source=pair.source,
+                 note="可以提前到" if self.chance(0.03) else None, created_at=_utc(created),
+                 updated_at=_utc(max(max(times), created)), _s=pair.s)
+        if status == AppStatus.OFFERED.value and pair.w == self.demo_worker:
+            self.add("notifications", id=self.new_id("notifications"), user_id=worker_id,
+                     kind="application_offer", message=f"application_offer:{shift['title']}",
+                     link="/me/applications", created_at=_utc(self.at(pair, OFFER)),
+                     read_at=None)
 
-    def _attendance(self, app_id: int, shift: _Shift, status: str,
-                    steps: list[tuple[str, dt.datetime]]) -> dt.datetime:
-        row = shift.row
-        starts, ends = row["starts_at"], row["ends_at"]
-        if status == "no_show":
-            at = min(starts + dt.timedelta(minutes=int(self.rng.integers(60, 240))),
-                     self.base - dt.timedelta(minutes=1))
-            steps.append(("no_show", at))
-            if self.chance(0.4):
-                self._rating(app_id, "firm", 1 + int(self.chance(0.3)), at, "未到岗，也没请假")
-            return at
-        checked_in = starts + dt.timedelta(minutes=int(self.rng.integers(-20, 6)))
+    def _set_time(self, pair: _Pair, kind: int, at: int | None) -> None:
+        """Move an event of the pair (None drops it)."""
+        if kind in pair.idx:
+            if at is None:
+                self.keep[pair.idx[kind]] = False
+            else:
+                self.ev_at[pair.idx[kind]] = at
+        elif at is None:
+            pair.extra.pop(kind, None)
+        else:
+            pair.extra[kind] = at
+
+    def _attendance(self, app_id: int, pair: _Pair) -> str:
+        """Checked in and out; completed once the firm confirms (before today) — else still
+        checked in, and the complete event has not happened yet."""
+        S, shift = self.gen.shifts, self.shift_rows[pair.s]
+        starts, ends = int(S.start_at[pair.s]), int(S.end_at[pair.s])
+        checked_in = starts + 60 * int(self.rng.integers(-20, 6))
         if self.chance(0.08):
-            checked_in = starts + dt.timedelta(minutes=int(self.rng.integers(5, 40)))
-        out = None
-        if status == "completed" or self.chance(0.6):
-            out = ends + dt.timedelta(minutes=int(self.rng.integers(-15, 20)))
-            out = min(out, self.base - dt.timedelta(minutes=5))
+            checked_in = starts + 60 * int(self.rng.integers(5, 40))
+        out: int | None = min(ends + 60 * int(self.rng.integers(-15, 20)), self.now - 300)
+        confirmed: int | None = ends + int(self.uniform(0.5, 36) * HOUR)
+        status = AppStatus.COMPLETED.value
+        if confirmed >= self.now:
+            status, confirmed = AppStatus.CHECKED_IN.value, None
+            if self.chance(0.4):
+                out = None
+        self._set_time(pair, COMPLETE, confirmed)
         minutes = pay = None
         if out is not None:
-            minutes = max(0, int((min(out, ends) - max(checked_in, starts)).total_seconds()
-                                 // 60))
-            pay = (round(row["pay_amount_fen"] * minutes / 60)
-                   if row["pay_unit"] == PayUnit.HOUR else row["pay_amount_fen"])
-        confirmed = paid = None
-        last = out or checked_in
-        if status == "completed":
-            confirmed = min(ends + dt.timedelta(hours=self.uniform(0.3, 20)),
-                            self.base - dt.timedelta(minutes=1)).replace(microsecond=0)
-            steps.append(("complete", confirmed))
-            last = confirmed
-            paid = self._paid_at(row["settlement"], ends, confirmed)
-        self.add("attendance", application_id=app_id, checked_in_at=checked_in,
-                 checked_out_at=out, minutes_worked=minutes, pieces=None, pay_due_fen=pay,
-                 confirmed_at=confirmed, paid_at=paid)
-        if status == "completed":
-            if self.chance(0.75):
-                self._rating(app_id, "firm", _FIRM_SCORES.draw(self.rng), confirmed,
-                             self.pick(N.FIRM_COMMENTS))
-            if self.chance(0.55):
-                self._rating(app_id, "worker", _WORKER_SCORES.draw(self.rng), confirmed,
-                             self.pick(N.WORKER_COMMENTS))
-        return last
+            minutes = max(0, (min(out, ends) - max(checked_in, starts)) // 60)
+            pay = (round(shift["pay_amount_fen"] * minutes / 60)
+                   if shift["pay_unit"] == PayUnit.HOUR.value else shift["pay_amount_fen"])
+        paid = (self._paid_at(shift["settlement"], ends, confirmed)
+                if confirmed is not None else None)
+        self.add("attendance", application_id=app_id, checked_in_at=_utc(checked_in),
+                 checked_out_at=_utc(out) if out is not None else None, minutes_worked=minutes,
+                 pieces=None, pay_due_fen=pay,
+                 confirmed_at=_utc(confirmed) if confirmed is not None else None, paid_at=paid)
+        if confirmed is not None:
+            key = (int(self.gen.workers.worker_id[pair.w]), int(S.shift_id[pair.s]))
+            for rater, by_firm, share, comments in (("firm", True, 0.8, N.FIRM_COMMENTS),
+                                                    ("worker", False, 0.6, N.WORKER_COMMENTS)):
+                at, stars = self.gen_ratings.get((*key, by_firm), (0, 0))
+                if not stars:  # the story's shifts: a good experience
+                    at, stars = confirmed + HOUR, 5
+                if self.chance(share):
+                    self._rating(app_id, rater, stars, max(at, confirmed + 300),
+                                 self.pick(comments) if stars >= 4 else "")
+        return status
 
-    def _paid_at(self, settlement: str, ends: dt.datetime,
-                 confirmed: dt.datetime) -> dt.datetime | None:
+    def _no_show(self, app_id: int, pair: _Pair) -> None:
+        if self.chance(0.4):
+            self._rating(app_id, "firm", 1 + int(self.chance(0.3)),
+                         self.at(pair, NO_SHOW) + int(self.uniform(0.1, 30) * HOUR),
+                         "未到岗，也没请假")
+
+    def _paid_at(self, settlement: str, ends: int, confirmed: int) -> dt.datetime | None:
         if settlement == "daily":
-            paid = confirmed + dt.timedelta(hours=self.uniform(0.1, 3))
+            paid = _utc(confirmed + int(self.uniform(0.1, 3) * HOUR))
         elif settlement == "weekly":
-            local = ends.astimezone(LOCAL_TZ)
+            local = _utc(ends).astimezone(LOCAL_TZ)
             friday = local.date() + dt.timedelta(days=(4 - local.weekday()) % 7 or 7)
             paid = dt.datetime.combine(friday, dt.time(18), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
         else:
-            paid = confirmed + dt.timedelta(days=self.uniform(1, 5))
-        return paid.replace(microsecond=0) if paid < self.base else None
+            paid = _utc(confirmed + int(self.uniform(1, 5) * DAY))
+        return paid if paid < self.base else None
 
-    def _rating(self, app_id: int, rater: str, score: int, after: dt.datetime,
-                comment: str) -> None:
-        at = min(after + dt.timedelta(hours=self.uniform(0.1, 30)),
-                 self.base - dt.timedelta(minutes=1))
+    def _rating(self, app_id: int, rater: str, score: int, at: int, comment: str) -> None:
+        if at >= self.now:
+            return
         self.add("ratings", id=self.new_id("ratings"), application_id=app_id, rater=rater,
-                 score=int(score), comment=comment or None, created_at=at.replace(microsecond=0))
+                 score=int(score), comment=comment or None, created_at=_utc(at))
 
-    # -- the view the history generator works from
-    def _market_view(self) -> MarketView:
-        shifts = self.market.rows["shifts"]
-        apps = self.app_shift_worker
-        return MarketView(
-            start=int((self.base - dt.timedelta(days=HISTORY_DAYS)).timestamp()),
-            end=int(self.base.timestamp()),
-            worker_ids=np.array([w.id for w in self.workers], dtype=np.int64),
-            worker_category=np.array([w.category for w in self.workers], dtype=np.int64),
-            shift_ids=np.array([s["id"] for s in shifts], dtype=np.int64),
-            shift_category=np.array([CATEGORY_CODES.index(s["category"]) for s in shifts],
-                                    dtype=np.int64),
-            shift_posted=np.array([int(s["posted_at"].timestamp()) for s in shifts],
-                                  dtype=np.int64),
-            shift_starts=np.array([int(s["starts_at"].timestamp()) for s in shifts],
-                                  dtype=np.int64),
-            app_worker=np.array([a[1] for a in apps], dtype=np.int64),
-            app_shift=np.array([a[0] for a in apps], dtype=np.int64),
-            app_created=np.array([a[2] for a in apps], dtype=np.int64),
-            app_source=[m[0] for m in self.app_meta],
-            app_steps=[m[1] for m in self.app_meta],
-        )
+    # -- the event log: the generated one as kept and edited, plus the added steps
+    def _history(self) -> History:
+        keep = np.flatnonzero(self.keep)
+        kind = self.ev_kind[keep]
+        feed = (kind == IMPRESSION) | (kind == VIEW) | (kind == APPLY)
+        extra = [(t, p.w, p.s, k, SOURCE_CODE[p.source] if k == APPLY else -1)
+                 for p in self.pairs for k, t in p.extra.items()]
+        e_at, e_w, e_s, e_kind, e_src = (np.array(c, dtype=np.int64) for c in (
+            zip(*extra, strict=True) if extra else ((),) * 5))
+        at = np.concatenate([self.ev_at[keep], e_at])
+        w = np.concatenate([self.ev_w[keep], e_w])
+        s = np.concatenate([self.ev_s[keep], e_s])
+        kinds = np.concatenate([kind, e_kind]).astype(np.int16)
+        position = np.concatenate([np.where(kind == IMPRESSION, self.ev_pos[keep], 0),
+                                   np.zeros(len(e_at), dtype=np.int32)])
+        source = np.concatenate([np.where(feed, SOURCE_CODE["feed"], -1), e_src])
+        order = np.lexsort((kinds, at))
+        return History(at=at[order], worker_id=self.worker_ids[w[order]],
+                       shift_id=self.shift_ids[s[order]], kind=kinds[order],
+                       position=position[order].astype(np.int32),
+                       source=source[order].astype(np.int16))
+
+
+def _windows(mask: np.ndarray) -> Iterable[tuple[int, int, int]]:
+    """(weekday, start_minute, end_minute) runs of a 168-hour availability mask."""
+    for day in range(7):
+        hours = np.r_[False, mask[day * 24:(day + 1) * 24], False].astype(np.int8)
+        edges = np.diff(hours)
+        for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
+                               strict=True):
+            yield day, int(first) * 60, int(last) * 60
 
 
 # --------------------------------------------------------------------------- writing
@@ -853,23 +970,8 @@ def _write_history(connection, history, postgres: bool) -> None:
 _SURNAMES = _Weighted(N.SURNAMES)
 _INDUSTRY = _Weighted(N.INDUSTRY_WEIGHTS)
 _INDUSTRY_DISTRICTS = {k: _Weighted(v) for k, v in N.INDUSTRY_DISTRICTS.items()}
-_SIZES = _Weighted({"micro": 30, "small": 40, "medium": 22, "large": 8})
-_SIZE_WEIGHT = {"micro": 1.0, "small": 2.0, "medium": 4.0, "large": 8.0}
-_LOCAL_DISTRICTS = _Weighted(N.LOCAL_DISTRICT_WEIGHTS)
-_MIGRANT_DISTRICTS = _Weighted(N.MIGRANT_DISTRICT_WEIGHTS)
 _LABOR_BASES = _Weighted([((p, b), w) for p, b, w in N.LABOR_BASES])
-_OTHER_PROVINCES = [p for p in PROVINCES if p != "山东"]
-_FIRM_SCORES = _Weighted({5: 55, 4: 30, 3: 10, 2: 4, 1: 1})
-_WORKER_SCORES = _Weighted({5: 50, 4: 32, 3: 12, 2: 4, 1: 2})
+_OTHER_PROVINCES = [p for p in PROVINCES if p != HOME_PROVINCE]
 _PHONE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "150", "151", "152",
                    "155", "156", "157", "158", "159", "166", "176", "177", "178", "180", "181",
                    "182", "183", "185", "186", "187", "188", "189", "198", "199")
-_DAY = 60
-_AVAILABILITY_PATTERNS: tuple[tuple[tuple[int, int, int], ...], ...] = (
-    tuple((d, 7 * _DAY, 19 * _DAY) for d in range(5)),  # weekdays, daytime
-    tuple((d, 6 * _DAY, 22 * _DAY) for d in (5, 6)),  # weekends only
-    tuple((d, 17 * _DAY, 23 * _DAY) for d in range(5))
-    + tuple((d, 8 * _DAY, 22 * _DAY) for d in (5, 6)),  # evenings and weekends
-    tuple((d, 4 * _DAY, 20 * _DAY) for d in range(7)),  # early risers, every day
-    tuple((d, 0, 24 * _DAY) for d in range(6)),  # any time except Sunday
-)

@@ -87,6 +87,9 @@ class GeneratorConfig:
     share_new_workers: float = 0.25  # registered during the period
     noise: float = 0.6  # sd of the per-pair idiosyncratic utility the oracle does not know
     start: dt.datetime = PERIOD_START
+    #: workers open the app only during the first ``session_days`` days (default: all ``days``);
+    #: shifts are still posted over all ``days`` (the demo loader's upcoming, unseen shifts)
+    session_days: int | None = None
 
     @staticmethod
     def small(seed: int = 0) -> GeneratorConfig:
@@ -361,6 +364,8 @@ def _availability(n: int, rng) -> np.ndarray:
 def _simulate(cfg, rng, o: Oracle, workers: Workers, shifts: Shifts, w_certs, s_certs,
               t0: int, t_end: int) -> tuple[Events, Ratings]:
     n_w, n_s = len(workers), len(shifts)
+    if cfg.session_days is not None:
+        t_end = min(t_end, t0 + cfg.session_days * DAY)
     # sessions: Poisson per worker over their active weeks, at local hours 7–23
     active_from = np.maximum(workers.registered_at, t0)
     weeks = np.maximum(t_end - active_from, 0) / (7 * DAY)
