@@ -110,7 +110,7 @@ class Scale:
 
 SCALES = {
     "small": Scale(firms=40, workers=400, shifts=820, sessions_per_week=3.0, events=20_000),
-    "large": Scale(firms=2_500, workers=50_000, shifts=27_000, sessions_per_week=0.3,
+    "large": Scale(firms=2_500, workers=50_000, shifts=28_000, sessions_per_week=0.3,
                    events=1_000_000),
 }
 
