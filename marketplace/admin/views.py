@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from marketplace.admin import services
 from marketplace.admin.forms import (
@@ -23,30 +22,16 @@ from marketplace.extensions import db
 from marketplace.firms.models import Verification
 from marketplace.matching import registry
 from marketplace.security import safe_next
+from marketplace.web import page_arg as _page_arg
+from marketplace.web import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_required = role_required(lambda user: user.is_admin, "Only for administrators.")
 
 LIST_PER_PAGE = 30
 AUDIT_PER_PAGE = 50
 FIRM_TABS = ("pending", "verified", "rejected", "all")
 FAIRNESS_SHIFTS = 20
-
-
-def admin_required(view):
-    """Signed in (else to the login page) and an administrator (else 404)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _fail(error: DomainError) -> None:

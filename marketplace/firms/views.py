@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, translate
@@ -32,8 +30,14 @@ from marketplace.shifts import applications
 from marketplace.shifts import services as shifts
 from marketplace.shifts.models import ShiftStatus
 from marketplace.shifts.states import FIRM_ACTIONS
+from marketplace.web import back_to as _back
+from marketplace.web import fail as _fail
+from marketplace.web import page_arg as _page_arg
+from marketplace.web import role_required
 
 bp = Blueprint("firms", __name__, url_prefix="/firm")
+firm_required = role_required(lambda user: user.is_firm and user.firm is not None,
+                "Only for firm accounts.")
 
 LIST_PER_PAGE = 20
 CANDIDATES_SHOWN = 30
@@ -45,35 +49,6 @@ ACTION_MESSAGES = {
     "complete": _l("Attendance confirmed."),
     "no-show": _l("Marked as a no-show."),
 }
-
-
-def firm_required(view):
-    """Signed in (else to the login page) and a firm account (else 404: not their page)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_firm or current_user.firm is None:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
-def _back(default: str) -> str:
-    return safe_next(request.form.get("next"), default)
-
-
-def _fail(error: DomainError) -> None:
-    """Roll back; 404 and 403 go on to the error page, anything else becomes a flash."""
-    db.session.rollback()
-    if error.status in (403, 404):
-        raise error
-    flash(translate(error.message), "error")
 
 
 def _place_errors(form: ShiftForm, error: DomainError) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import (
     Blueprint,
     Response,
@@ -16,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, translate
@@ -26,15 +24,21 @@ from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.matching.feed import build_feed
 from marketplace.notifications import services as notifications
 from marketplace.pagination import ListPage
-from marketplace.security import safe_next
 from marketplace.shifts import applications
 from marketplace.shifts.models import ShiftStatus
 from marketplace.shifts.states import WORKER_ACTIONS, AppStatus
 from marketplace.shifts.views import search_form
+from marketplace.web import back_to as _back
+from marketplace.web import fail as _fail
+from marketplace.web import page_arg as _page_arg
+from marketplace.web import role_required
 from marketplace.workers import services
 from marketplace.workers.forms import WEEKDAYS, AvailabilityForm, ProfileForm, RateForm
 
 bp = Blueprint("workers", __name__, url_prefix="/me")
+worker_required = role_required(
+    lambda user: user.is_worker and user.worker_profile is not None,
+    "Only for worker accounts.")
 
 FEED_PER_PAGE = 20
 LIST_PER_PAGE = 20
@@ -53,31 +57,6 @@ ACTION_MESSAGES = {
     "check-in": _l("Checked in. Have a good shift!"),
     "check-out": _l("Checked out. The firm will confirm your hours."),
 }
-
-
-def worker_required(view):
-    """Signed in (else to the login page) and a worker (else 404: the page is not theirs)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_worker or current_user.worker_profile is None:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
-def _fail(error: DomainError) -> None:
-    """Roll back; 404 and 403 go on to the error page, anything else becomes a flash."""
-    db.session.rollback()
-    if error.status in (403, 404):
-        raise error
-    flash(translate(error.message), "error")
 
 
 @bp.get("/feed")
@@ -121,10 +100,6 @@ def _render_applications(rate_form: RateForm | None = None, rate_for: int | None
         actions=actions, rated=rated, rate_form=rate_form or RateForm(), rate_for=rate_for,
         here=url_for("workers.applications", tab=tab, page=number if number > 1 else None),
     ), status
-
-
-def _back(default: str) -> str:
-    return safe_next(request.form.get("next"), default)
 
 
 @bp.post("/applications/<int:application_id>/<action>")
