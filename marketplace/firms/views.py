@@ -267,7 +267,8 @@ def notifications_page():
     unread = {n.id for n in page.items if n.read_at is None}
     notifications.mark_all_read(current_user.id)
     db.session.commit()
-    return render_template("firms/notifications.html", page=page, unread=unread)
+    return render_template("notifications/list.html", page=page, unread=unread,
+                           nav_template="firms/_nav.html")
 
 
 @bp.get("/shifts/<int:shift_id>/candidates")
