@@ -1,8 +1,10 @@
 """Import every model so metadata is complete for Alembic and create_all."""
 
 from marketplace.admin.models import AuditLog, Setting
+from marketplace.agencies.models import Agency
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
+from marketplace.laborbases.models import BaseKind, LaborBase
 from marketplace.matching.models import EventKind, MatchEvent
 from marketplace.notifications.models import Notification
 from marketplace.shifts.models import (
@@ -26,9 +28,34 @@ from marketplace.workers.models import (
 )
 
 __all__ = [
-    "ApiToken", "Application", "Attendance", "AuditLog", "DateAvailability", "EventKind",
-    "Favourite", "Firm", "Invitation", "MatchEvent", "Notification", "PayUnit", "Rating", "Role",
-    "Setting", "Settlement", "Shift", "ShiftCertificate", "ShiftSkill", "ShiftStatus", "User",
-    "UserStatus", "Verification", "WeeklyAvailability", "WorkerCertificate", "WorkerProfile",
+    "Agency",
+    "ApiToken",
+    "Application",
+    "Attendance",
+    "AuditLog",
+    "BaseKind",
+    "DateAvailability",
+    "EventKind",
+    "Favourite",
+    "Firm",
+    "Invitation",
+    "LaborBase",
+    "MatchEvent",
+    "Notification",
+    "PayUnit",
+    "Rating",
+    "Role",
+    "Setting",
+    "Settlement",
+    "Shift",
+    "ShiftCertificate",
+    "ShiftSkill",
+    "ShiftStatus",
+    "User",
+    "UserStatus",
+    "Verification",
+    "WeeklyAvailability",
+    "WorkerCertificate",
+    "WorkerProfile",
     "WorkerSkill",
 ]

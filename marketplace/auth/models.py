@@ -15,6 +15,8 @@ class Role(enum.StrEnum):
     WORKER = "worker"
     FIRM = "firm"
     ADMIN = "admin"
+    AGENCY = "agency"  # staff of an HR service agency
+    PARTNER = "partner"  # partner organisation of a labor base
 
 
 class UserStatus(enum.StrEnum):
@@ -25,7 +27,9 @@ class UserStatus(enum.StrEnum):
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('worker', 'firm', 'admin')", name="role_known"),
+        CheckConstraint(
+            "role IN ('worker', 'firm', 'admin', 'agency', 'partner')", name="role_known"
+        ),
         CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
     )
 
@@ -39,10 +43,14 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(8))
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    labor_base_id: Mapped[int | None] = mapped_column(ForeignKey("labor_bases.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 
     firm: Mapped[Firm | None] = relationship(back_populates="members")  # noqa: F821
+    agency: Mapped[Agency | None] = relationship(back_populates="members")  # noqa: F821
+    labor_base: Mapped[LaborBase | None] = relationship(back_populates="partners")  # noqa: F821
     worker_profile: Mapped[WorkerProfile | None] = relationship(  # noqa: F821
         back_populates="user", uselist=False
     )
@@ -65,6 +73,14 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role == Role.AGENCY
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTNER
 
     @property
     def masked_phone(self) -> str:
