@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run serve test test-db e2e browser lint bench translations clean
+.PHONY: install run serve test test-db e2e browser lint bench translations catalog clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d marketplace/translations -D messages >/dev/null
+
+## make catalog: extract new UI strings into the catalog (then translate the empty msgstr in
+## marketplace/translations/zh_Hans_CN/LC_MESSAGES/messages.po and run make translations)
+catalog: $(STAMP)
+	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k N_ -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel -q update --no-fuzzy-matching -i marketplace/translations/messages.pot -d marketplace/translations
 
 ## make run: install, migrate, load demo data, train the ranker, serve on http://127.0.0.1:5000
 run: install
