@@ -8,10 +8,29 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from marketplace.extensions import db
 
 SQLITE_BEGIN = "sqlite_begin"
+WROTE = "wrote_in_transaction"  # session.info flag: this transaction already changed rows
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -45,8 +64,8 @@ def begin_write_transaction() -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
+        if session.new or session.dirty or session.deleted or session.info.get(WROTE):
             session.flush()
             return  # already wrote in this transaction, so it holds the write lock
-        session.rollback()
+        session.rollback()  # only reads so far: start again, this time holding the lock
     session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})

@@ -235,3 +235,20 @@ def test_feed_cache_reuses_the_ranking_until_the_worker_changes_something(
         assert build_feed(actor=worker, log=False)[0] == []
     finally:
         app.config["FEED_CACHE_SECONDS"] = 0
+
+
+def test_accepting_keeps_what_the_same_transaction_already_wrote(
+        make_firm, make_worker, make_shift):
+    """A service that applies, offers and accepts in one transaction (as agencies and the
+    sharing exchange do) keeps every step: on SQLite, taking the write lock for the accept
+    must not roll back rows that were flushed earlier in the transaction."""
+    firm, worker = make_firm(), make_worker()
+    shift = make_shift(firm, headcount=1)
+    application = apps.apply(actor=worker, shift_id=shift.id)
+    apps.transition(actor=firm, application_id=application.id, action="offer")
+    db.session.flush()  # services flush; nothing is pending any more, yet rows were written
+    apps.transition(actor=worker, application_id=application.id, action="accept")
+    db.session.commit()
+    db.session.expire_all()
+    assert apps.get_application(actor=worker, application_id=application.id).status == "confirmed"
+    assert db.session.get(type(shift), shift.id).filled == 1
