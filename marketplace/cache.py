@@ -27,6 +27,10 @@ class _LocalStore:
                 return None
             return hit[1]
 
+    def delete(self, key: str) -> None:
+        with self.lock:
+            self.data.pop(key, None)
+
     def set(self, key: str, value: str, ttl: int) -> None:
         with self.lock:
             self.data[key] = (time.monotonic() + ttl, value)
@@ -78,3 +82,49 @@ def get_json(key: str) -> Any | None:
 
 def set_json(key: str, value: Any, ttl: int) -> None:
     set_text(key, json.dumps(value, separators=(",", ":")), ttl)
+
+
+def get_many_json(keys: list[str]) -> list[Any | None]:
+    """Values for `keys` in order (None where missing), in one round trip to Redis."""
+    if not keys:
+        return []
+    client = _redis()
+    try:
+        raws = client.mget(keys) if client is not None else [_local.get(k) for k in keys]
+    except Exception:
+        current_app.logger.warning("cache unavailable; computing without it")
+        return [None] * len(keys)
+    return [json.loads(raw) if raw else None for raw in raws]
+
+
+def set_many_json(values: dict[str, Any], ttl: int) -> None:
+    client = _redis()
+    encoded = {k: json.dumps(v, separators=(",", ":")) for k, v in values.items()}
+    try:
+        if client is not None:
+            with client.pipeline(transaction=False) as pipe:
+                for key, value in encoded.items():
+                    pipe.set(key, value, ex=ttl)
+                pipe.execute()
+        else:
+            for key, value in encoded.items():
+                _local.set(key, value, ttl)
+    except Exception:
+        current_app.logger.warning("cache unavailable; not storing")
+
+
+def delete(key: str) -> None:
+    client = _redis()
+    try:
+        if client is not None:
+            client.delete(key)
+        else:
+            _local.delete(key)
+    except Exception:
+        current_app.logger.warning("cache unavailable; not deleting")
+
+
+def clear_local() -> None:
+    """Empty this process's store (tests that switch caching on start from nothing)."""
+    with _local.lock:
+        _local.data.clear()

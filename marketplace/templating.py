@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -67,6 +67,11 @@ def settlement_text(code: str) -> str:
 
 
 def reason_text(reasons: list[tuple[str, dict]]) -> str:
+    catalog = get_translations()  # once: a feed page has ~80 reasons, and each lookup of the
+
+    def _(message: str, **params) -> str:  # request's catalog costs more than the translation
+        return catalog.gettext(message) % params if params else catalog.gettext(message)
+
     words = {
         "skills": lambda p: _("Skills match %(matched)d/%(required)d", **p),
         "distance": lambda p: _("%(km)s km", **p),

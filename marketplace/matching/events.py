@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -32,3 +32,15 @@ def log_impressions(*, worker_id: int, shift_ids: Sequence[int], source: str,
         for n, sid in enumerate(shift_ids)
     ]
     db.session.execute(insert(MatchEvent), rows)
+
+
+def commit_event_log() -> None:
+    """Commit a transaction that wrote only event-log rows (impressions).
+
+    On PostgreSQL it does not wait for the WAL flush (synchronous_commit off for this
+    transaction alone): a server crash can lose the last fraction of a second of impressions,
+    never anything else, and the feed stops paying a disk flush on every page view.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()

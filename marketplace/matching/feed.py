@@ -21,6 +21,7 @@ from marketplace.matching.content import ShiftBatch, WorkerView, content_scores,
 from marketplace.matching.events import log_impressions
 from marketplace.matching.registry import current_ranker
 from marketplace.matching.scoring import feed_scores as model_feed_scores
+from marketplace.shifts.cards import open_seats
 from marketplace.shifts.models import Application, Shift, ShiftCertificate, ShiftSkill
 from marketplace.shifts.services import ShiftFilters, open_shifts_query
 from marketplace.shifts.states import BOOKED
@@ -35,12 +36,14 @@ KM_PER_DEGREE_LAT = 111.2
 
 @dataclass
 class FeedItem:
-    shift: Shift
+    shift_id: int
     score: float
     distance_km: float | None
     reasons: list[tuple[str, dict]]
     position: int
+    seats: tuple[int, int]  # (filled, headcount), read fresh
     explored: bool = False
+    shift: Shift | None = None  # loaded only when the caller asks for it
 
 
 def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
@@ -110,8 +113,10 @@ class RankedEntry:
 
 
 def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int = 20,
-               offset: int = 0, log: bool = True) -> tuple[list[FeedItem], int]:
-    """Ranked shifts for a worker and the number of eligible shifts."""
+               offset: int = 0, log: bool = True,
+               load_shifts: bool = True) -> tuple[list[FeedItem], int]:
+    """Ranked shifts for a worker and the number of eligible shifts. With `load_shifts` off
+    the items carry ids and fresh seat counts only (the API dumps cached shift cards)."""
     if actor.role != Role.WORKER:
         raise Forbidden(N_("Only workers have a feed"))
     filters = filters or ShiftFilters()
@@ -120,27 +125,29 @@ def build_feed(*, actor: User, filters: ShiftFilters | None = None, limit: int =
     order = list(range(len(entries)))
     page, explored = _with_exploration(order, offset, limit, actor.id, now)
     wanted = [entries[i].shift_id for i in page]
-    shifts = {s.id: s for s in db.session.scalars(select(Shift).where(Shift.id.in_(wanted)))}
+    seats = open_seats(wanted, now)  # some may have been taken or closed since the ranking
     items: list[FeedItem] = []
     for i, was_explored in zip(page, explored, strict=True):
-        shift = shifts.get(entries[i].shift_id)
-        if shift is None or not _still_open(shift, now):
-            continue  # taken or closed since the ranking was cached
+        shift_id = entries[i].shift_id
+        if shift_id not in seats:
+            continue
         reasons = [tuple(r) for r in entries[i].reasons]
         if was_explored:
             reasons.insert(0, ("explore", {}))
-        items.append(FeedItem(shift=shift, score=entries[i].score,
+        items.append(FeedItem(shift_id=shift_id, score=entries[i].score,
                               distance_km=entries[i].distance_km, reasons=reasons,
-                              position=offset + len(items) + 1, explored=was_explored))
+                              position=offset + len(items) + 1, seats=seats[shift_id],
+                              explored=was_explored))
+    if load_shifts and items:
+        shifts = {s.id: s for s in db.session.scalars(
+            select(Shift).where(Shift.id.in_([it.shift_id for it in items])))}
+        for item in items:
+            item.shift = shifts[item.shift_id]
     if log and items:
-        log_impressions(worker_id=actor.id, shift_ids=[it.shift.id for it in items],
+        log_impressions(worker_id=actor.id, shift_ids=[it.shift_id for it in items],
                         source="feed", explored=[it.explored for it in items],
                         first_position=offset + 1)
     return items, total
-
-
-def _still_open(shift: Shift, now: dt.datetime) -> bool:
-    return shift.status == "open" and shift.starts_at > now and shift.filled < shift.headcount
 
 
 def _ranked(worker_id: int, filters: ShiftFilters, now: dt.datetime,

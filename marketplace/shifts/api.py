@@ -9,9 +9,11 @@ from marketplace.api.core import current_api_user, load_body, load_query, operat
 from marketplace.auth.models import Role, User
 from marketplace.extensions import db
 from marketplace.firms.services import favourite_ids
+from marketplace.matching.events import commit_event_log
 from marketplace.matching.feed import build_feed
 from marketplace.privacy import mask_phone
 from marketplace.shifts import applications, services
+from marketplace.shifts.cards import shift_cards
 from marketplace.shifts.models import Application
 from marketplace.shifts.schemas import (
     ActionSchema,
@@ -127,18 +129,16 @@ def feed():
     query = load_query(FeedQuerySchema())
     per_page = query["per_page"]
     items, total = build_feed(actor=current_api_user(), filters=filters_from(query),
-                              limit=per_page, offset=(query["page"] - 1) * per_page)
-    body = [{
-        "shift": item.shift, "score": item.score, "distance_km": item.distance_km,
+                              limit=per_page, offset=(query["page"] - 1) * per_page,
+                              load_shifts=False)
+    cards = shift_cards({item.shift_id: item.seats for item in items})
+    body = {"items": [{
+        "shift": cards[item.shift_id], "score": item.score, "distance_km": item.distance_km,
         "position": item.position, "reasons": [key for key, _ in item.reasons],
         "reason_text": reason_text(item.reasons),
-    } for item in items]
-    page = FeedPageSchema().dump({"items": body, "page": query["page"], "per_page": per_page,
-                                  "total": total})
-    # Commit the impressions after dumping: a commit expires the shifts, and dumping expired
-    # shifts reloads each one (three queries per item).
-    db.session.commit()
-    return page
+    } for item in items], "page": query["page"], "per_page": per_page, "total": total}
+    commit_event_log()  # the impressions the feed logged
+    return body
 
 
 @operation("/shifts/<int:shift_id>/applications", methods=["POST"],

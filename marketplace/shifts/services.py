@@ -15,6 +15,7 @@ from marketplace.db import utcnow
 from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.notifications.services import notify_many
+from marketplace.shifts import cards
 from marketplace.shifts.models import (
     Application,
     PayUnit,
@@ -232,6 +233,7 @@ def update_shift(*, actor: User, shift_id: int, changes: dict[str, Any]) -> Shif
         actor=actor, action="shift.update", target_type="shift", target_id=shift.id,
         fields=sorted(changes),
     )
+    cards.forget(shift.id)
     return shift
 
 

@@ -21,6 +21,7 @@ from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.firms.services import invitations_for_worker
 from marketplace.forms import apply_field_errors, localise_choices
+from marketplace.matching.events import commit_event_log
 from marketplace.matching.feed import build_feed
 from marketplace.notifications import services as notifications
 from marketplace.pagination import ListPage
@@ -71,7 +72,7 @@ def feed():
         inv for inv in invitations_for_worker(current_user.id)
         if inv.shift.status == ShiftStatus.OPEN and inv.shift.starts_at > now
     ][:5]
-    db.session.commit()  # the impressions the feed logged
+    commit_event_log()  # the impressions the feed logged
     return render_template(
         "workers/feed.html", form=form, items=items, invitations=invitations,
         page=ListPage(number, FEED_PER_PAGE, total), total=total,

@@ -136,3 +136,45 @@ def test_public_shift_list_is_served_from_a_short_cache(app, client, make_firm, 
         assert client.get("/api/v1/shifts?per_page=50").get_json()["total"] == 2  # other key
     finally:
         app.config["PUBLIC_LIST_CACHE_SECONDS"] = 0
+
+
+def test_feed_shares_shift_cards_but_shows_seats_and_edits_at_once(
+        app, client, api_token, make_firm, make_worker, make_shift):
+    from marketplace import cache
+    from marketplace.extensions import db
+    from marketplace.shifts import applications as apps
+
+    app.config.update(PUBLIC_LIST_CACHE_SECONDS=30, FEED_CACHE_SECONDS=30)
+    cache.clear_local()
+    try:
+        firm = make_firm()
+        shift = make_shift(firm, headcount=2)
+        reader, taker = make_worker(), make_worker()
+        headers = api_token(reader)
+        card = client.get("/api/v1/feed", headers=headers).get_json()["items"][0]["shift"]
+        assert (card["id"], card["title"], card["seats_left"]) == (shift.id, "海产品分拣工", 2)
+
+        application = apps.apply(actor=taker, shift_id=shift.id)
+        apps.transition(actor=firm, application_id=application.id, action="offer")
+        db.session.commit()
+        apps.transition(actor=taker, application_id=application.id, action="accept")
+        db.session.commit()
+        card = client.get("/api/v1/feed", headers=headers).get_json()["items"][0]["shift"]
+        assert (card["filled"], card["seats_left"]) == (1, 1)  # fresh despite the cached card
+
+        edited = client.patch(f"/api/v1/shifts/{shift.id}", headers=api_token(firm),
+                              json={"title": "冷库分拣工"})
+        assert edited.status_code == 200, edited.get_json()
+        card = client.get("/api/v1/feed", headers=headers).get_json()["items"][0]["shift"]
+        assert card["title"] == "冷库分拣工"  # the edit dropped the shared copy
+
+        apps.apply(actor=make_worker(), shift_id=shift.id)
+        second = apps.apply(actor=make_worker(), shift_id=shift.id)
+        apps.transition(actor=firm, application_id=second.id, action="offer")
+        db.session.commit()
+        apps.transition(actor=second.worker, application_id=second.id, action="accept")
+        db.session.commit()
+        assert client.get("/api/v1/feed", headers=headers).get_json()["items"] == []  # full
+    finally:
+        app.config.update(PUBLIC_LIST_CACHE_SECONDS=0, FEED_CACHE_SECONDS=0)
+        cache.clear_local()
