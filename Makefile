@@ -53,7 +53,10 @@ browser:
 lint: install
 	$(BIN)/ruff check marketplace tests bench
 
+## make bench: every benchmark in bench/ (slow; wants an idle machine); figures in bench/results/
 bench: install
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
 	$(BIN)/python bench/run_all.py
 
 clean:
