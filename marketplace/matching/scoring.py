@@ -20,9 +20,9 @@ from marketplace.matching.export import (
     all_firm_ids,
     applications_per_shift,
     epoch,
-    events_frame,
     firm_history,
     ratings_frame,
+    serving_events_frame,
     shifts_frame,
     workers_frame,
 )
@@ -32,7 +32,7 @@ from marketplace.ranking.model import Ranker
 
 
 def _market(worker_ids: Sequence[int], shift_ids: Sequence[int]) -> tuple[Market, np.ndarray]:
-    events = events_frame(worker_ids=worker_ids)
+    events = serving_events_frame(worker_ids)
     known = sorted(set(int(s) for s in shift_ids) | set(events.shift_id.tolist()))
     shifts = shifts_frame(known)
     counts = applications_per_shift(known)

@@ -227,7 +227,7 @@ class FeatureBuilder:
         wi = self.worker_rows(events.worker_id)
         sj = self.shift_rows(events.shift_id)
         ok = (wi >= 0) & (sj >= 0)
-        wi, sj, t, kind = wi[ok], sj[ok], events.at[ok], events.kind[ok]
+        wi, sj, t, kind, n = wi[ok], sj[ok], events.at[ok], events.kind[ok], events.count[ok]
         f = self.s_firm[sj]
         c = self.s_cat[sj]
         nf, nc = self.n_firms, self.n_cat
@@ -237,15 +237,15 @@ class FeatureBuilder:
 
         imp, app, hire = sel(IMPRESSION), sel(APPLY), sel(HIRE)
         comp, ns = sel(COMPLETE), sel(NO_SHOW)
-        self.w_imp = TimedSum(wi[imp], t[imp])
+        self.w_imp = TimedSum(wi[imp], t[imp], n[imp])
         self.w_app = TimedSum(wi[app], t[app])
-        self.wc_imp = TimedSum(wi[imp] * nc + c[imp], t[imp])
+        self.wc_imp = TimedSum(wi[imp] * nc + c[imp], t[imp], n[imp])
         self.wc_app = TimedSum(wi[app] * nc + c[app], t[app])
         self.w_comp = TimedSum(wi[comp], t[comp])
         self.w_ns = TimedSum(wi[ns], t[ns])
         self.wf_comp = TimedSum(wi[comp] * nf + f[comp], t[comp])
         self.wf_app = TimedSum(wi[app] * nf + f[app], t[app])
-        self.f_imp = TimedSum(f[imp], t[imp])
+        self.f_imp = TimedSum(f[imp], t[imp], n[imp])
         self.f_app = TimedSum(f[app], t[app])
         self.f_hire = TimedSum(f[hire], t[hire])
         self.f_comp = TimedSum(f[comp], t[comp])

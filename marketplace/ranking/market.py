@@ -102,6 +102,13 @@ class Events:
     shift_id: np.ndarray
     kind: np.ndarray  # int8 codes into KINDS
     position: np.ndarray  # int32, 1-based for impressions, 0 = not set
+    # How many identical events a row stands for (1 in logs; serving folds a worker's many
+    # impressions of one shift into one row, since features only count them).
+    count: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.count is None:
+            self.count = np.ones(len(self.at), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.at)

@@ -160,3 +160,33 @@ def test_mask_history_blanks_only_history_columns():
 
 def test_no_priority_group_feature():
     assert not any("priority" in n for n in FEATURE_NAMES)
+
+
+def test_impressions_folded_with_counts_give_the_same_features(small_market):
+    """Serving folds a worker's repeated impressions of a shift into one row with a count;
+    the features must not notice."""
+    market = small_market
+    events = market.events
+    now = int(events.at.max()) + 1
+    imp = events.kind == IMPRESSION
+    key = events.worker_id[imp] * 10_000_000 + events.shift_id[imp]
+    _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    last_at = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(last_at, inverse, events.at[imp])
+    shown = events.subset(np.flatnonzero(imp)[first])
+    folded = Events.concat([
+        events.subset(~imp),
+        Events(last_at, shown.worker_id, shown.shift_id, shown.kind, shown.position,
+               counts.astype(np.int64)),
+    ]).sorted()
+    assert len(folded) < len(events) and int(folded.count.sum()) == len(events)
+
+    raw_builder = FeatureBuilder(market.workers, market.shifts, events, market.ratings)
+    folded_builder = FeatureBuilder(market.workers, market.shifts, folded, market.ratings)
+    rng = np.random.default_rng(0)
+    wi = rng.integers(0, len(market.workers), 500)
+    sj = rng.integers(0, len(market.shifts), 500)
+    at = np.full(500, now)
+    np.testing.assert_allclose(folded_builder.pairs(wi, sj, at), raw_builder.pairs(wi, sj, at),
+                               rtol=1e-5, atol=1e-6)

@@ -120,3 +120,25 @@ def test_applicants_come_best_match_first(client, make_firm, make_worker, make_s
                          headers=headers).get_json()
     assert [a["worker"]["id"] for a in by_time["items"]] == [poor.id, good.id]
     assert by_match["total"] == 2
+
+
+def test_serving_history_folds_impressions_per_shift_and_keeps_other_events(
+        make_firm, make_worker, make_shift):
+    from marketplace.matching.events import log_impressions
+    from marketplace.matching.export import serving_events_frame
+    from marketplace.ranking.market import KIND_CODE
+
+    firm, worker, other = make_firm(), make_worker(), make_worker()
+    first, second = make_shift(firm), make_shift(firm)
+    for _ in range(3):
+        log_impressions(worker_id=worker.id, shift_ids=[first.id, second.id], source="feed")
+    log_impressions(worker_id=other.id, shift_ids=[first.id], source="feed")
+    apply(actor=worker, shift_id=first.id)
+    db.session.commit()
+
+    events = serving_events_frame([worker.id])
+    shown = events.kind == KIND_CODE["impression"]
+    assert sorted(zip(events.shift_id[shown].tolist(), events.count[shown].tolist())) == [
+        (first.id, 3), (second.id, 3)]
+    assert set(events.worker_id.tolist()) == {worker.id}
+    assert (events.kind == KIND_CODE["apply"]).sum() == 1
