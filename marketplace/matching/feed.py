@@ -29,7 +29,7 @@ from marketplace.workers.availability import Availability, fits
 from marketplace.workers.services import load_availability, worker_view
 
 CANDIDATE_LIMIT = 5000
-RERANK_POOL = 400  # how many content-ranked shifts the model re-ranks per request
+RERANK_POOL = 200  # how many content-ranked shifts the model re-ranks per request
 CACHE_DEPTH = 200  # ranked entries kept per worker and filter set
 KM_PER_DEGREE_LAT = 111.2
 
@@ -90,9 +90,16 @@ def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
 def _practical(rows, availability: Availability) -> list:
     """Keep the shifts whose hours fit the worker's stated availability."""
     if availability.unrestricted:
-        return rows  # nothing to check: most workers, most of the time
-    return [row for row in rows
-            if fits(availability, _aware(row.starts_at), _aware(row.ends_at))]
+        return rows  # nothing to check
+    verdicts: dict[tuple[dt.datetime, dt.datetime], bool] = {}  # shifts share their hours
+
+    def fit(row) -> bool:
+        key = (row.starts_at, row.ends_at)
+        if key not in verdicts:
+            verdicts[key] = fits(availability, _aware(row.starts_at), _aware(row.ends_at))
+        return verdicts[key]
+
+    return [row for row in rows if fit(row)]
 
 
 @lru_cache(maxsize=4096)
