@@ -128,6 +128,11 @@ class Shift(db.Model):
     def seats_left(self) -> int:
         return self.headcount - self.filled
 
+    @property
+    def cancellable(self) -> bool:
+        """Open and not yet started (after the start, attendance decides what happened)."""
+        return self.status == ShiftStatus.OPEN and self.starts_at > utcnow()
+
 
 class Application(db.Model):
     __tablename__ = "applications"

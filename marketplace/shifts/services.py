@@ -242,6 +242,11 @@ def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
     if shift.status != ShiftStatus.OPEN:
         raise Conflict(N_("This shift is not open"), code="invalid_transition")
     now = utcnow()
+    if shift.starts_at <= now:
+        raise Conflict(
+            N_("The shift has already started: confirm attendance or mark no-shows instead"),
+            code="shift_started",
+        )
     affected = db.session.execute(
         select(Application.worker_id, Application.status).where(
             Application.shift_id == shift.id, Application.status.in_(list(ACTIVE))

@@ -138,7 +138,7 @@ def test_serving_history_folds_impressions_per_shift_and_keeps_other_events(
 
     events = serving_events_frame([worker.id])
     shown = events.kind == KIND_CODE["impression"]
-    assert sorted(zip(events.shift_id[shown].tolist(), events.count[shown].tolist())) == [
-        (first.id, 3), (second.id, 3)]
+    folded = zip(events.shift_id[shown].tolist(), events.count[shown].tolist(), strict=True)
+    assert sorted(folded) == [(first.id, 3), (second.id, 3)]
     assert set(events.worker_id.tolist()) == {worker.id}
     assert (events.kind == KIND_CODE["apply"]).sum() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.admin.models import AuditLog
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -252,3 +252,23 @@ def test_accepting_keeps_what_the_same_transaction_already_wrote(
     db.session.expire_all()
     assert apps.get_application(actor=worker, application_id=application.id).status == "confirmed"
     assert db.session.get(type(shift), shift.id).filled == 1
+
+
+def test_a_shift_that_has_started_cannot_be_cancelled(make_firm, make_worker, make_shift):
+    from marketplace.shifts.models import Shift
+
+    firm, worker = make_firm(), make_worker()
+    shift = make_shift(firm, start_in_hours=30, headcount=2)
+    confirmed(firm, worker, shift)
+    assert shift.cancellable
+    # time passes: the shift began two hours ago
+    db.session.execute(update(Shift).where(Shift.id == shift.id).values(
+        starts_at=in_hours(-2), ends_at=in_hours(6)))
+    db.session.commit()
+    db.session.refresh(shift)
+    assert not shift.cancellable
+    with pytest.raises(Conflict) as error:
+        cancel_shift(actor=firm, shift_id=shift.id)
+    assert error.value.code == "shift_started"
+    db.session.rollback()
+    assert db.session.get(Shift, shift.id).status == "open"

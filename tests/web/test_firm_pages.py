@@ -404,3 +404,25 @@ def test_firm_post_without_csrf_is_400(client, login, make_firm, make_shift):
     assert client.post("/firm/shifts/new", data=shift_form()).status_code == 400
     assert client.post(f"/firm/shifts/{shift.id}/cancel", data={}).status_code == 400
     assert only_shift().status == "open"
+
+
+def test_no_cancel_button_once_the_shift_has_started(client, login, make_firm, make_shift):
+    from sqlalchemy import update
+
+    from marketplace.shifts.models import Shift
+    from tests.conftest import in_hours
+
+    firm = make_firm()
+    shift = make_shift(firm)
+    login(client, firm)
+    cancel_url = f"/firm/shifts/{shift.id}/cancel"
+    assert cancel_url in page(client, f"/firm/shifts/{shift.id}/applicants")
+    db.session.execute(update(Shift).where(Shift.id == shift.id).values(
+        starts_at=in_hours(-1), ends_at=in_hours(7)))
+    db.session.commit()
+    html = page(client, f"/firm/shifts/{shift.id}/applicants")
+    assert cancel_url not in html
+    refused = client.post(cancel_url, data={"csrf_token": csrf_from(html)},
+                          follow_redirects=True)
+    assert "班次已开始" in refused.get_data(as_text=True)  # said plainly, in Chinese
+    assert only_shift().status == "open"
