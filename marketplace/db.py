@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -55,3 +57,14 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def id_in(column: Any, ids: Iterable[int]) -> Any:
+    """`column IN (ids)`; on PostgreSQL sent as one array parameter (`= ANY(%s)`), since a
+    list of hundreds of ids otherwise becomes as many bound parameters to render and send."""
+    from marketplace.extensions import db
+
+    values = [int(i) for i in ids]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+    return column.in_(values)

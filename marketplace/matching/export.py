@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from sqlalchemy import func, select
 
+from marketplace.db import id_in
 from marketplace.extensions import db
 from marketplace.matching.models import MatchEvent
 from marketplace.ranking.market import KIND_CODE, Events, Market, Ratings, Shifts, Workers
@@ -38,7 +39,7 @@ def epoch(value: dt.datetime) -> int:
 def _codes(model, key, ids: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
     query = select(key, model.code)
     if ids is not None:
-        query = query.where(key.in_(list(ids)))
+        query = query.where(id_in(key, ids))
     grouped: dict[int, list[str]] = defaultdict(list)
     for owner, code in db.session.execute(query):
         grouped[owner].append(code)
@@ -77,7 +78,7 @@ def workers_frame(ids: Sequence[int] | None = None) -> Workers:
         .order_by(WorkerProfile.user_id)
     )
     if ids is not None:
-        query = query.where(WorkerProfile.user_id.in_(list(ids)))
+        query = query.where(id_in(WorkerProfile.user_id, ids))
     rows = db.session.execute(query).all()
     order = [r[0] for r in rows]
     skills = _codes(WorkerSkill, WorkerSkill.worker_id, ids)
@@ -102,7 +103,7 @@ def shifts_frame(ids: Sequence[int] | None = None) -> Shifts:
                    Shift.starts_at, Shift.ends_at, Shift.headcount, Shift.daily_pay_fen,
                    Shift.meals, Shift.housing, Shift.posted_at, Shift.title).order_by(Shift.id)
     if ids is not None:
-        query = query.where(Shift.id.in_(list(ids)))
+        query = query.where(id_in(Shift.id, ids))
     rows = db.session.execute(query).all()
     order = [r[0] for r in rows]
     skills = _codes(ShiftSkill, ShiftSkill.shift_id, ids)
@@ -132,9 +133,9 @@ def events_frame(*, worker_ids: Iterable[int] | None = None,
     query = select(MatchEvent.at, MatchEvent.worker_id, MatchEvent.shift_id, MatchEvent.kind,
                    MatchEvent.position)
     if worker_ids is not None:
-        query = query.where(MatchEvent.worker_id.in_(list(worker_ids)))
+        query = query.where(id_in(MatchEvent.worker_id, worker_ids))
     if shift_ids is not None:
-        query = query.where(MatchEvent.shift_id.in_(list(shift_ids)))
+        query = query.where(id_in(MatchEvent.shift_id, shift_ids))
     if kinds is not None:
         query = query.where(MatchEvent.kind.in_(list(kinds)))
     if since is not None:
@@ -166,7 +167,7 @@ def serving_events_frame(worker_ids: Iterable[int]) -> Events:
     shown = db.session.execute(
         select(func.max(MatchEvent.at), MatchEvent.worker_id, MatchEvent.shift_id,
                func.count())
-        .where(MatchEvent.worker_id.in_(ids), MatchEvent.kind == "impression")
+        .where(id_in(MatchEvent.worker_id, ids), MatchEvent.kind == "impression")
         .group_by(MatchEvent.worker_id, MatchEvent.shift_id)
     ).all()
     if not shown:
@@ -186,7 +187,7 @@ def ratings_frame(worker_ids: Iterable[int] | None = None) -> Ratings:
                     Rating.rater, Rating.score)
              .join(Application, Application.id == Rating.application_id))
     if worker_ids is not None:
-        query = query.where(Application.worker_id.in_(list(worker_ids)))
+        query = query.where(id_in(Application.worker_id, worker_ids))
     rows = db.session.execute(query).all()
     return Ratings(
         at=np.array([epoch(r[0]) for r in rows], dtype=np.int64),
@@ -253,8 +254,8 @@ def applications_per_shift(shift_ids: Sequence[int]) -> dict[int, int]:
     if not shift_ids:
         return {}
     rows = db.session.execute(
-        select(Application.shift_id, func.count()).where(Application.shift_id.in_(
-            list(shift_ids))).group_by(Application.shift_id)
+        select(Application.shift_id, func.count())
+        .where(id_in(Application.shift_id, shift_ids)).group_by(Application.shift_id)
     ).all()
     return dict(rows)
 

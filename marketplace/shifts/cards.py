@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketplace import cache
+from marketplace.db import id_in
 from marketplace.extensions import db
 from marketplace.shifts.models import Shift, ShiftStatus
 
@@ -38,7 +39,7 @@ def open_seats(shift_ids: Sequence[int], now: dt.datetime) -> dict[int, tuple[in
     """(filled, headcount) of the given shifts that can still be taken, read fresh."""
     rows = db.session.execute(
         select(Shift.id, Shift.filled, Shift.headcount).where(
-            Shift.id.in_(list(shift_ids)), Shift.status == ShiftStatus.OPEN,
+            id_in(Shift.id, shift_ids), Shift.status == ShiftStatus.OPEN,
             Shift.starts_at > now, Shift.filled < Shift.headcount,
         )
     )
