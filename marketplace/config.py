@@ -65,6 +65,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PUBLIC_LIST_CACHE_SECONDS": int(env.get("PUBLIC_LIST_CACHE_SECONDS", "5")),
         # How long a process reuses the firms' history counts behind the model's features.
         "FIRM_STATS_TTL_SECONDS": int(env.get("FIRM_STATS_TTL_SECONDS", "300")),
+        # how long each process keeps the shift facts scores are computed from
+        "SHIFT_STORE_SECONDS": int(env.get("SHIFT_STORE_SECONDS", "300")),
     }
     if overrides:
         config.update(overrides)

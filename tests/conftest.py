@@ -114,6 +114,7 @@ def app(tmp_path_factory):
         "RATELIMIT_STORAGE_URI": "memory://",
         "MODEL_DIR": str(tmp_path_factory.mktemp("models")),
         "FIRM_STATS_TTL_SECONDS": 0,
+        "SHIFT_STORE_SECONDS": 0,
         "FEED_CACHE_SECONDS": 0,
         "PUBLIC_LIST_CACHE_SECONDS": 0,
     })

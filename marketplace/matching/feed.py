@@ -6,11 +6,10 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import DateTime, and_, exists, func, not_, select, type_coerce
+from sqlalchemy import and_, exists, func, not_, select
 
 from marketplace import cache
 from marketplace.auth.models import Role, User
@@ -21,8 +20,10 @@ from marketplace.matching.content import ShiftBatch, WorkerView, content_scores,
 from marketplace.matching.events import log_impressions
 from marketplace.matching.registry import current_ranker
 from marketplace.matching.scoring import feed_scores as model_feed_scores
+from marketplace.matching.shift_store import ShiftFacts
+from marketplace.matching.shift_store import store as shift_store
 from marketplace.shifts.cards import open_seats
-from marketplace.shifts.models import Application, Shift, ShiftCertificate, ShiftSkill
+from marketplace.shifts.models import Application, Shift, ShiftCertificate
 from marketplace.shifts.services import ShiftFilters, open_shifts_query
 from marketplace.shifts.states import BOOKED
 from marketplace.workers.availability import Availability, fits
@@ -48,20 +49,9 @@ class FeedItem:
 
 def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
                     filters: ShiftFilters, now: dt.datetime):
-    """Open shifts the worker can legally and practically take, as plain columns."""
+    """Ids of the open shifts the worker can legally and practically take."""
     base = open_shifts_query(filters, now=now).subquery()
-    # The required skills ride along as one comma-separated string per shift: a second query
-    # with thousands of ids in an IN list cost more to build than to run.
-    skills = (select(func.aggregate_strings(ShiftSkill.code, ","))
-              .where(ShiftSkill.shift_id == base.c.id).scalar_subquery())
-    query = select(
-        base.c.id, base.c.lat, base.c.lon, base.c.daily_pay_fen, base.c.pay_unit, base.c.meals,
-        base.c.housing, skills.label("skills"),
-        # Plain timestamps (UTC-aware on PostgreSQL, naive UTC on SQLite): converting
-        # thousands of them through UTCDateTime took longer than the query.
-        type_coerce(base.c.starts_at, DateTime(timezone=True)).label("starts_at"),
-        type_coerce(base.c.ends_at, DateTime(timezone=True)).label("ends_at"),
-    )
+    query = select(base.c.id)
     missing_certificate = exists().where(
         ShiftCertificate.shift_id == base.c.id,
         not_(ShiftCertificate.code.in_(sorted(certificates))) if certificates else True,
@@ -87,28 +77,19 @@ def candidate_query(worker_id: int, view: WorkerView, certificates: set[str],
     return query.order_by(base.c.starts_at, base.c.id).limit(CANDIDATE_LIMIT)
 
 
-def _practical(rows, availability: Availability) -> list:
+def _practical(facts: list[ShiftFacts], availability: Availability) -> list[ShiftFacts]:
     """Keep the shifts whose hours fit the worker's stated availability."""
     if availability.unrestricted:
-        return rows  # nothing to check
+        return facts  # nothing to check
     verdicts: dict[tuple[dt.datetime, dt.datetime], bool] = {}  # shifts share their hours
 
-    def fit(row) -> bool:
-        key = (row.starts_at, row.ends_at)
+    def fit(shift: ShiftFacts) -> bool:
+        key = (shift.starts_at, shift.ends_at)
         if key not in verdicts:
-            verdicts[key] = fits(availability, _aware(row.starts_at), _aware(row.ends_at))
+            verdicts[key] = fits(availability, shift.starts_at, shift.ends_at)
         return verdicts[key]
 
-    return [row for row in rows if fit(row)]
-
-
-@lru_cache(maxsize=4096)
-def _skill_set(codes: str | None) -> frozenset[str]:
-    return frozenset(codes.split(",")) if codes else frozenset()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return [shift for shift in facts if fit(shift)]
 
 
 @dataclass
@@ -195,21 +176,21 @@ def _cache_key(worker_id: int, filters: ShiftFilters) -> str:
 def _rank(worker_id: int, filters: ShiftFilters, now: dt.datetime,
           depth: int) -> tuple[list[RankedEntry], int]:
     view, certificates = worker_view(worker_id)
-    rows = db.session.execute(candidate_query(worker_id, view, certificates, filters, now)).all()
-    rows = _practical(rows, load_availability(worker_id))
-    if not rows:
+    ids_ = db.session.scalars(candidate_query(worker_id, view, certificates, filters, now)).all()
+    known = shift_store.facts(ids_)
+    facts = _practical([known[i] for i in ids_ if i in known], load_availability(worker_id))
+    if not facts:
         return [], 0
-    ids_, lat, lon, daily_pay, pay_unit, meals, housing, skills, _, _ = zip(*rows, strict=True)
-    ids = np.array(ids_, dtype=np.int64)
+    ids = np.array([f.id for f in facts], dtype=np.int64)
     batch = ShiftBatch(
         ids=ids,
-        lat=np.array(lat, dtype=float),
-        lon=np.array(lon, dtype=float),
-        daily_pay_fen=np.where(np.array(pay_unit) == "piece", np.nan,
-                               np.array(daily_pay, dtype=float)),
-        meals=np.array(meals, dtype=bool),
-        housing=np.array(housing, dtype=bool),
-        skills=[_skill_set(codes) for codes in skills],
+        lat=np.array([f.lat for f in facts], dtype=float),
+        lon=np.array([f.lon for f in facts], dtype=float),
+        daily_pay_fen=np.array([np.nan if f.pay_unit == "piece" else f.daily_pay_fen
+                                for f in facts], dtype=float),
+        meals=np.array([f.meals for f in facts], dtype=bool),
+        housing=np.array([f.housing for f in facts], dtype=bool),
+        skills=[f.skills for f in facts],
     )
     scored = content_scores(view, batch)
     within = np.isnan(scored.distance_km) | (scored.distance_km <= view.commute_radius_km)

@@ -23,9 +23,10 @@ from marketplace.matching.export import (
     firm_history,
     ratings_frame,
     serving_events_frame,
-    shifts_frame,
     workers_frame,
 )
+from marketplace.matching.shift_store import frame
+from marketplace.matching.shift_store import store as shift_store
 from marketplace.ranking.features import FEATURE_INDEX
 from marketplace.ranking.market import Market
 from marketplace.ranking.model import Ranker
@@ -34,7 +35,7 @@ from marketplace.ranking.model import Ranker
 def _market(worker_ids: Sequence[int], shift_ids: Sequence[int]) -> tuple[Market, np.ndarray]:
     events = serving_events_frame(worker_ids)
     known = sorted(set(int(s) for s in shift_ids) | set(events.shift_id.tolist()))
-    shifts = shifts_frame(known)
+    shifts = frame(list(shift_store.facts(known).values()))
     counts = applications_per_shift(known)
     applied = np.array([counts.get(int(s), 0) for s in shifts.shift_id], dtype=np.float64)
     market = Market(workers=workers_frame(worker_ids), shifts=shifts, events=events,

@@ -14,6 +14,7 @@ from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.matching.shift_store import store as scoring_store
 from marketplace.notifications.services import notify_many
 from marketplace.shifts import cards
 from marketplace.shifts.models import (
@@ -234,6 +235,7 @@ def update_shift(*, actor: User, shift_id: int, changes: dict[str, Any]) -> Shif
         fields=sorted(changes),
     )
     cards.forget(shift.id)
+    scoring_store.forget(shift.id)
     return shift
 
 

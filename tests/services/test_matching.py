@@ -142,3 +142,33 @@ def test_serving_history_folds_impressions_per_shift_and_keeps_other_events(
     assert sorted(folded) == [(first.id, 3), (second.id, 3)]
     assert set(events.worker_id.tolist()) == {worker.id}
     assert (events.kind == KIND_CODE["apply"]).sum() == 1
+
+
+def test_shift_store_feeds_the_scores_but_sql_decides_who_sees_what(
+        app, make_firm, make_worker, make_shift):
+    from sqlalchemy import update
+
+    from marketplace.matching.feed import build_feed
+    from marketplace.matching.shift_store import store
+    from marketplace.shifts.models import Shift
+    from marketplace.shifts.services import update_shift
+
+    app.config["SHIFT_STORE_SECONDS"] = 300
+    store.clear()
+    try:
+        firm, worker = make_firm(), make_worker()
+        shift = make_shift(firm, pay_fen=3000, headcount=2)
+        assert [item.shift_id for item in build_feed(actor=worker, log=False)[0]] == [shift.id]
+        assert store.facts([shift.id])[shift.id].daily_pay_fen == shift.daily_pay_fen
+
+        update_shift(actor=firm, shift_id=shift.id, changes={"pay_amount_fen": 4000})
+        db.session.commit()
+        assert store.facts([shift.id])[shift.id].daily_pay_fen == shift.daily_pay_fen  # forgot
+
+        # Filled up behind the store's back: the SQL filter still leaves it out at once.
+        db.session.execute(update(Shift).where(Shift.id == shift.id).values(filled=2))
+        db.session.commit()
+        assert build_feed(actor=worker, log=False)[0] == []
+    finally:
+        app.config["SHIFT_STORE_SECONDS"] = 0
+        store.clear()
