@@ -269,7 +269,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="seconds of warm-up per endpoint (every gunicorn process loads its "
+                             "model, firm history and shift store on its first feed request)")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")

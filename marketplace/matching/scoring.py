@@ -62,7 +62,7 @@ class _FirmStats:
         return self.counts
 
 
-_firm_stats = _FirmStats()
+firm_stats = _FirmStats()
 
 
 def pair_features(ranker: Ranker, worker_ids: Sequence[int], shift_ids: Sequence[int],
@@ -71,7 +71,7 @@ def pair_features(ranker: Ranker, worker_ids: Sequence[int], shift_ids: Sequence
     market, applied = _market(worker_ids, shift_ids)
     firms = sorted(set(market.shifts.firm_id.tolist()))
     fb = ranker.builder(market)
-    fb.firm_counts = _firm_stats.get(firms)
+    fb.firm_counts = firm_stats.get(firms)
     fb.shift_applications = applied
     wi = fb.worker_rows(np.asarray(worker_ids, dtype=np.int64)[pairs_w])
     sj = fb.shift_rows(np.asarray(shift_ids, dtype=np.int64)[pairs_s])

@@ -172,3 +172,18 @@ def test_shift_store_feeds_the_scores_but_sql_decides_who_sees_what(
     finally:
         app.config["SHIFT_STORE_SECONDS"] = 0
         store.clear()
+
+
+def test_warm_up_fills_the_shift_store_before_the_first_request(app, make_firm, make_shift):
+    from marketplace.matching.shift_store import store
+    from marketplace.matching.warmup import warm_up
+
+    shift = make_shift(make_firm())
+    app.config["SHIFT_STORE_SECONDS"] = 300
+    store.clear()
+    try:
+        warm_up(app)
+        assert shift.id in store.entries
+    finally:
+        app.config["SHIFT_STORE_SECONDS"] = 0
+        store.clear()
