@@ -7,10 +7,11 @@ content signals: the content score and the worker's smoothed reliability times s
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, exists, func, not_, select, true
 from sqlalchemy.orm import selectinload
 
 from marketplace.admin.services import priority_boost
@@ -100,8 +101,9 @@ def _boosted(scores: np.ndarray, worker_ids: list[int]) -> np.ndarray:
     return scores * factor
 
 
-def eligible_workers(shift: Shift) -> list[int]:
-    """Active workers who could legally and practically take the shift and have not applied."""
+def eligible_workers(shift: Shift, among=None) -> list[int]:
+    """Active workers who could legally and practically take the shift and have not applied;
+    `among` (ids, or a SELECT of ids such as an agency's roster) narrows the search."""
     box = 100 / KM_PER_DEGREE
     holds = (select(WorkerCertificate.code)
              .where(WorkerCertificate.worker_id == WorkerProfile.user_id,
@@ -121,6 +123,7 @@ def eligible_workers(shift: Shift) -> list[int]:
         .join(User, User.id == WorkerProfile.user_id)
         .where(User.status == UserStatus.ACTIVE, not_(lacks_certificate), not_(applied),
                not_(booked),
+               true() if among is None else WorkerProfile.user_id.in_(among),
                and_(WorkerProfile.home_lat.between(shift.lat - box, shift.lat + box),
                     WorkerProfile.home_lon.between(shift.lon - box * 1.3, shift.lon + box * 1.3)))
         .limit(CANDIDATE_LIMIT)
@@ -183,8 +186,6 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
     Outstanding offers count against the seats and the worker's time, so sending the plan
     twice never offers a shift more seats than it has.
     """
-    from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
-
     if actor.role != Role.FIRM or actor.firm_id is None:
         return [], {}
     now = utcnow()
@@ -204,22 +205,49 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
         Application.status == AppStatus.APPLIED)))
     if not pending:
         return [], {"shifts": len(shifts), "applicants": 0}
-    shift_index = {s.id: i for i, s in enumerate(shifts)}
-    worker_ids = sorted({a.worker_id for a in pending})
-    worker_index = {w: i for i, w in enumerate(worker_ids)}
     scores = np.zeros(len(pending))
     for shift in shifts:
         mine = [n for n, a in enumerate(pending) if a.shift_id == shift.id]
         if mine:
             scores[mine] = reciprocal(shift, [pending[n].worker_id for n in mine])
-    bookings = db.session.execute(select(
+    scores *= agency_factors([a.agency_id for a in pending])
+    chosen, method = assign(shifts=shifts, seats=seats,
+                            edge_workers=[a.worker_id for a in pending],
+                            edge_shifts=[a.shift_id for a in pending], scores=scores)
+    plan = [PlannedOffer(a, round(float(scores[n]), 4)) for n, a in enumerate(pending)
+            if n in chosen]
+    plan.sort(key=lambda p: (p.application.starts_at, -p.score))
+    summary = {"shifts": len(shifts), "applicants": len(pending), "offers": len(plan),
+               "total_score": round(float(sum(p.score for p in plan)), 4),
+               "method": method}
+    return plan, summary
+
+
+def assign(*, shifts: list[Shift], seats: dict[int, int], edge_workers: list[int],
+           edge_shifts: list[int], scores: np.ndarray,
+           extra_bookings: list[tuple[int, dt.datetime, dt.datetime]] = (),
+           ) -> tuple[set[int], str]:
+    """Batch assignment over candidate edges (worker, shift, score): which edges to take so
+    that the total score is maximal, no shift gets more than `seats[shift.id]` and no worker
+    gets two overlapping shifts, counting their bookings and outstanding offers (and
+    `extra_bookings`, e.g. an agency's pending proposals). Returns the chosen edge indices
+    and how the problem was solved (marketplace.ranking.assignment)."""
+    from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
+
+    if not edge_workers:
+        return set(), "empty"
+    shift_index = {s.id: i for i, s in enumerate(shifts)}
+    worker_ids = sorted(set(edge_workers))
+    worker_index = {w: i for i, w in enumerate(worker_ids)}
+    bookings = [tuple(row) for row in db.session.execute(select(
         Application.worker_id, Application.starts_at, Application.ends_at).where(
         Application.worker_id.in_(worker_ids),
-        Application.status.in_(sorted(BOOKED | {AppStatus.OFFERED})))).all()
+        Application.status.in_(sorted(BOOKED | {AppStatus.OFFERED})))).all()]
+    bookings += [b for b in extra_bookings if b[0] in worker_index]
     problem = AssignmentProblem(
-        worker=np.array([worker_index[a.worker_id] for a in pending]),
-        shift=np.array([shift_index[a.shift_id] for a in pending]),
-        score=np.maximum(scores, 1e-6),
+        worker=np.array([worker_index[w] for w in edge_workers]),
+        shift=np.array([shift_index[s] for s in edge_shifts]),
+        score=np.maximum(np.asarray(scores, dtype=float), 1e-6),
         headcount=np.array([seats[s.id] for s in shifts]),
         start=np.array([s.starts_at.timestamp() for s in shifts]),
         end=np.array([s.ends_at.timestamp() for s in shifts]),
@@ -229,14 +257,28 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
         booked_end=np.array([b[2].timestamp() for b in bookings], dtype=float),
     )
     result = solve_assignment(problem)
-    chosen = set(result.edges.tolist())  # edge n is pending[n]
-    plan = [PlannedOffer(a, round(float(scores[n]), 4)) for n, a in enumerate(pending)
-            if n in chosen]
-    plan.sort(key=lambda p: (p.application.starts_at, -p.score))
-    summary = {"shifts": len(shifts), "applicants": len(pending), "offers": len(plan),
-               "total_score": round(float(sum(p.score for p in plan)), 4),
-               "method": result.method}
-    return plan, summary
+    return set(result.edges.tolist()), result.method
+
+
+def applicant_scores(shift: Shift, applications: list[Application]) -> np.ndarray:
+    """Reciprocal scores of a shift's applicants, brokered ones scaled by their agency's
+    trust grade (see agency_factors)."""
+    scores = reciprocal(shift, [a.worker_id for a in applications])
+    return scores * agency_factors([a.agency_id for a in applications])
+
+
+def agency_factors(agency_ids: list[int | None]) -> np.ndarray:
+    """A multiplier per applicant: 1 for a worker who applied themself; for one put forward
+    by an HR agency, the multiplier of the agency's trust grade
+    (marketplace.agencies.trust.GRADE_MULTIPLIER: A 1.0, B 0.95, C 0.85, D 0.7), so a worse
+    grade lowers the agency's candidates in the firm's list a little, never out of it."""
+    brokered = sorted({a for a in agency_ids if a is not None})
+    if not brokered:
+        return np.ones(len(agency_ids))
+    from marketplace.agencies.trust import grade_multipliers
+
+    factor = grade_multipliers(brokered)
+    return np.array([1.0 if a is None else factor.get(a, 1.0) for a in agency_ids])
 
 
 def send_planned_offers(*, actor: User) -> int:
