@@ -472,3 +472,73 @@ def brokers_for(applications) -> dict[int, dict]:
                 "worker_fee_fen": commission.worker_fee_fen},
         }
     return result
+
+
+@dataclass
+class RosterCandidate:
+    worker: User
+    score: float
+    standing_consent: bool
+    record: dict
+
+
+def roster_candidates(*, actor: User, shift_id: int, limit: int = 20) -> list[RosterCandidate]:
+    """Roster workers who could take an open shift, best match first (for one-by-one
+    applying; the batch fill uses the same eligibility)."""
+    from marketplace.matching.candidates import eligible_workers, reciprocal
+    from marketplace.shifts.applications import worker_records
+
+    agency = require_agency(actor)
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.status != ShiftStatus.OPEN:
+        raise NotFound(N_("Shift not found"))
+    if shift.starts_at <= utcnow():
+        raise Conflict(N_("This shift has already started"), code="shift_started")
+    ids = eligible_workers(shift, among=roster_ids(agency.id))
+    if not ids:
+        return []
+    scores = reciprocal(shift, ids)
+    top = [ids[i] for i in np.argsort(-scores, kind="stable")[:limit]]
+    score_of = dict(zip(ids, scores.tolist(), strict=True))
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(top)))}
+    memberships = memberships_of_workers(agency.id, top)
+    records = worker_records(top)
+    return [RosterCandidate(worker=users[w], score=round(float(score_of[w]), 4),
+                            standing_consent=has_standing_consent(memberships[w],
+                                                                  shift.category),
+                            record=records[w]) for w in top]
+
+
+def placements_for_worker(*, actor: User, worker_id: int) -> list[Application]:
+    """The agency's applications for one roster worker (the caller checked the roster)."""
+    agency = require_agency(actor)
+    return list(db.session.scalars(
+        select(Application).where(Application.agency_id == agency.id,
+                                  Application.worker_id == worker_id)
+        .order_by(Application.starts_at.desc()).limit(100)))
+
+
+def firms_with_open_shifts(limit: int = 300) -> list[tuple[int, str, int]]:
+    """(firm id, name, open shifts with seats) for the fill page's firm picker."""
+    from marketplace.firms.models import Firm
+
+    now = utcnow()
+    return [tuple(r) for r in db.session.execute(
+        select(Firm.id, Firm.name, func.count(Shift.id))
+        .join(Shift, Shift.firm_id == Firm.id)
+        .where(Shift.status == ShiftStatus.OPEN, Shift.starts_at > now,
+               Shift.filled < Shift.headcount)
+        .group_by(Firm.id, Firm.name).order_by(func.count(Shift.id).desc(), Firm.name)
+        .limit(limit)).all()]
+
+
+def proposals_for_worker(*, actor: User) -> list[Application]:
+    """The agencies' proposals waiting for the worker's confirmation."""
+    from marketplace.auth.models import Role
+
+    if actor.role != Role.WORKER:
+        return []
+    return list(db.session.scalars(
+        select(Application).where(Application.worker_id == actor.id,
+                                  Application.status == AppStatus.PROPOSED)
+        .order_by(Application.starts_at).limit(50)))

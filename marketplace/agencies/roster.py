@@ -21,7 +21,14 @@ from marketplace.agencies.models import (
 from marketplace.agencies.services import agency_members, require_agency, require_verified
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
-from marketplace.errors import N_, Conflict, Forbidden, InvalidTransition, NotFound
+from marketplace.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from marketplace.extensions import db
 from marketplace.notifications.services import notify, notify_many
 from marketplace.shifts.models import Application
@@ -76,8 +83,9 @@ def invite(*, actor: User, phone: str, note: str = "") -> RosterMembership:
     worker = db.session.scalar(select(User).where(User.phone == (phone or "").strip(),
                                                   User.role == Role.WORKER))
     if worker is None or worker.status != UserStatus.ACTIVE:
-        raise NotFound(N_("No worker is registered with this mobile number"),
-                       fields={"phone": [N_("No worker is registered with this mobile number")]})
+        raise ValidationFailed(
+            N_("No worker is registered with this mobile number"), code="worker_not_found",
+            fields={"phone": [N_("No worker is registered with this mobile number")]})
     if _live(agency.id, worker.id) is not None:
         raise Conflict(N_("This worker is already on the roster or has an open invitation"),
                        code="already_on_roster",
@@ -236,8 +244,6 @@ def set_consents(*, actor: User, membership_id: int, categories: list[str]) -> R
     wanted = set(categories or [])
     unknown = wanted - CATEGORY_CODES
     if unknown:
-        from marketplace.errors import ValidationFailed
-
         raise ValidationFailed(N_("Unknown category"),
                                fields={"categories": [N_("Unknown category")]})
     current = set(membership.consent_categories)
