@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from marketplace.extensions import db
 
 SQLITE_BEGIN = "sqlite_begin"
+WROTE = "sqlite_wrote"  # connection.info flag: this transaction has written (holds the lock)
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -32,6 +33,17 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        connection.info.pop(WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_execute(connection, _cursor, statement, _parameters, _context, _many) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            connection.info[WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection) -> None:
+        connection.info.pop(WROTE, None)
 
 
 def begin_write_transaction() -> None:
@@ -48,5 +60,7 @@ def begin_write_transaction() -> None:
         if session.new or session.dirty or session.deleted:
             session.flush()
             return  # already wrote in this transaction, so it holds the write lock
+        if session.connection().info.get(WROTE):
+            return  # wrote and flushed earlier in this transaction: it holds the lock too
         session.rollback()
     session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
