@@ -89,10 +89,10 @@ def make_terms(*, kind: str, fixed_fen: int | None = None, rate_bp: int | None =
     refuse_worker_fees(payer=payer, worker_fee_fen=worker_fee_fen, deposit_fen=deposit_fen)
     if kind == CommissionKind.FIXED:
         if not isinstance(fixed_fen, int) or not 0 <= fixed_fen <= MAX_FIXED_FEN:
+            most = format(MAX_FIXED_FEN // 100, ",")
             raise ValidationFailed(
-                N_("Enter the commission: 0 to %(max)s yuan", max=f"{MAX_FIXED_FEN // 100:,}"),
-                fields={"fixed_fen": [N_("Between 0 and %(max)s yuan",
-                                         max=f"{MAX_FIXED_FEN // 100:,}")]})
+                N_("Enter the commission: 0 to %(max)s yuan", max=most),
+                fields={"fixed_fen": [N_("Between 0 and %(max)s yuan", max=most)]})
         return Terms(kind=CommissionKind.FIXED, fixed_fen=fixed_fen)
     if kind == CommissionKind.PERCENT:
         if not isinstance(rate_bp, int) or not 0 <= rate_bp <= MAX_RATE_BP:

@@ -439,8 +439,8 @@ def commission_text(terms) -> str:
         return terms.get(name) if isinstance(terms, dict) else getattr(terms, name)
 
     if get("kind") == "percent":
-        return _("Commission %(pct)s%% of the worker's pay, paid by the firm",
-                 pct=f"{(get('rate_bp') or 0) / 100:g}")
+        percent = format((get("rate_bp") or 0) / 100, "g")
+        return _("Commission %(pct)s%% of the worker's pay, paid by the firm", pct=percent)
     return _("Commission %(amount)s per placement, paid by the firm",
              amount=yuan(get("fixed_fen") or 0))
 
