@@ -3,8 +3,9 @@
 Everything here is computed from the record, over the last GRADE_WINDOW_DAYS, for the
 agency's brokered applications that the worker consented to:
 
-* **taken on**: those applications (a seat the agency committed to fill), less those whose
-  shift the firm cancelled;
+* **taken on**: those applications (a seat the agency committed to fill) that reached an
+  outcome: filled, or rejected, withdrawn or declined (still-open ones and shifts the firm
+  cancelled do not count);
 * **filled**: those that held a seat (confirmed, checked in, completed, no-show);
   fill rate = filled ÷ taken on;
 * **show-up rate** = (checked in + completed) ÷ (checked in + completed + no-shows);
@@ -52,6 +53,8 @@ GRADE_WINDOW_DAYS = 180
 MIN_SAMPLE = 5
 REHIRE_DAYS = 30
 GRADES = ("A", "B", "C", "D")
+# Outcomes that count a seat as taken on: filled, or lost (rejected, withdrawn, declined).
+DECIDED = SEAT_HOLDING | {AppStatus.REJECTED, AppStatus.WITHDRAWN, AppStatus.DECLINED}
 # A worse grade lowers the agency's candidates in firms' lists by this factor (never hides
 # them): marketplace.matching.candidates.agency_factors applies it.
 GRADE_MULTIPLIER = {"A": 1.0, "B": 0.95, "C": 0.85, "D": 0.7}
@@ -73,12 +76,12 @@ class GradeRule:
 
 
 GRADE_RULES: tuple[GradeRule, ...] = (
-    GradeRule("A", min_taken_on=20, min_fill_rate=0.85, min_show_up_rate=0.95,
-              min_completion_rate=0.90, min_firm_rating=4.5, max_complaints_upheld=0),
-    GradeRule("B", min_fill_rate=0.70, min_show_up_rate=0.90, min_completion_rate=0.80,
-              min_firm_rating=4.0, max_complaints_upheld=1),
-    GradeRule("C", min_fill_rate=0.50, min_show_up_rate=0.80, min_completion_rate=0.70,
-              min_firm_rating=3.0, max_complaints_upheld=2),
+    GradeRule("A", min_taken_on=20, min_fill_rate=0.80, min_show_up_rate=0.95,
+              min_completion_rate=0.90, min_firm_rating=4.3, max_complaints_upheld=0),
+    GradeRule("B", min_fill_rate=0.60, min_show_up_rate=0.90, min_completion_rate=0.80,
+              min_firm_rating=3.5, max_complaints_upheld=1),
+    GradeRule("C", min_fill_rate=0.40, min_show_up_rate=0.80, min_completion_rate=0.70,
+              min_firm_rating=2.8, max_complaints_upheld=2),
 )
 
 
@@ -209,7 +212,7 @@ def scorecards(agency_ids: list[int], *, now: dt.datetime | None = None) -> dict
         .where(*consented).group_by(Application.agency_id, Application.status)
     ).all():
         card = cards[agency_id]
-        if status != AppStatus.CANCELLED:
+        if status in DECIDED:
             card.taken_on += n
         if status in SEAT_HOLDING:
             card.filled += n

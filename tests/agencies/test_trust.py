@@ -40,7 +40,10 @@ def test_the_grade_rules():
     assert card(**{**strong, "showed": 35, "no_shows": 3}).grade == "B"  # 92 % show-up
     assert card(**{**strong, "showed": 32, "no_shows": 6}).grade == "C"  # 84 %
     assert card(**{**strong, "showed": 28, "no_shows": 10}).grade == "D"  # 74 %
-    assert card(**{**strong, "firm_rating": 3.5}).grade == "C"
+    assert card(**{**strong, "firm_rating": 4.0}).grade == "B"
+    assert card(**{**strong, "firm_rating": 3.2}).grade == "C"
+    assert card(**{**strong, "filled": 22, "showed": 22, "ended": 22, "completed": 21}
+                ).grade == "C"  # 55 % of the seats taken on filled
     assert card(**{**strong, "complaints_upheld": 3}).grade == "D"
     # A fee or deposit charged to a worker, or a fake posting, means D whatever the figures.
     fee = card(**{**strong, "fee_breaches": 1})
