@@ -221,7 +221,7 @@ def plan_fill(*, actor: User, shift_ids: list[int] | None = None,
     reciprocal match score, with no shift over the seats the agency may still take on and no
     worker on two overlapping shifts (bookings, offers and pending applications included).
     Nothing is sent: the agency reviews it first."""
-    from marketplace.matching.candidates import assign, eligible_workers, reciprocal
+    from marketplace.matching.candidates import assign, eligible_workers, reciprocal_many
 
     agency = require_broker(actor)
     shifts = _fill_shifts(shift_ids=shift_ids, firm_id=firm_id)
@@ -232,19 +232,13 @@ def plan_fill(*, actor: User, shift_ids: list[int] | None = None,
     if not shifts:
         return [], summary
     roster = roster_ids(agency.id)
-    edge_workers: list[int] = []
-    edge_shifts: list[int] = []
-    scores: list[np.ndarray] = []
-    for shift in shifts:
-        ids = eligible_workers(shift, among=roster)
-        if ids:
-            edge_workers += ids
-            edge_shifts += [shift.id] * len(ids)
-            scores.append(reciprocal(shift, ids))
+    eligible = [eligible_workers(shift, among=roster) for shift in shifts]
+    edge_workers = [w for ids in eligible for w in ids]
+    edge_shifts = [s.id for s, ids in zip(shifts, eligible, strict=True) for _w in ids]
     summary["candidates"] = len(set(edge_workers))
     if not edge_workers:
         return [], summary
-    all_scores = np.concatenate(scores)
+    all_scores = np.concatenate(reciprocal_many(shifts, eligible))
     chosen, method = assign(shifts=shifts, seats=seats, edge_workers=edge_workers,
                             edge_shifts=edge_shifts, scores=all_scores,
                             extra_bookings=_live_times(sorted(set(edge_workers))))

@@ -60,25 +60,49 @@ def reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
     return _boosted(np.asarray(scores, dtype=float), worker_ids)
 
 
+def reciprocal_many(shifts: list[Shift], worker_lists: list[list[int]]) -> list[np.ndarray]:
+    """reciprocal() for several shifts at once (e.g. an agency's batch fill): without a
+    promoted model, profiles and records are loaded once and each worker is scored against
+    all the shifts in one vectorised call. Same scores as one reciprocal() per shift."""
+    ranker = registry.current_ranker()
+    if ranker is not None:
+        return [reciprocal(s, ids) for s, ids in zip(shifts, worker_lists, strict=True)]
+    raw = _content_reciprocal_many(shifts, worker_lists)
+    return [_boosted(np.asarray(r, dtype=float), ids)
+            for r, ids in zip(raw, worker_lists, strict=True)]
+
+
 def _content_reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
+    return _content_reciprocal_many([shift], [worker_ids])[0]
+
+
+def _content_reciprocal_many(shifts: list[Shift],
+                             worker_lists: list[list[int]]) -> list[np.ndarray]:
+    union = sorted({w for ids in worker_lists for w in ids})
+    if not union:
+        return [np.zeros(0) for _ in shifts]
     profiles = {p.user_id: p for p in db.session.scalars(
-        select(WorkerProfile).where(WorkerProfile.user_id.in_(worker_ids)))}
-    records = worker_records(worker_ids)
-    batch = ShiftBatch(ids=np.array([shift.id]), lat=np.array([shift.lat]),
-                       lon=np.array([shift.lon]),
-                       daily_pay_fen=np.array([np.nan if shift.pay_unit == "piece"
-                                               else float(shift.daily_pay_fen)]),
-                       meals=np.array([shift.meals]), housing=np.array([shift.housing]),
-                       skills=[frozenset(shift.skills)])
-    worker_side, firm_side = [], []
-    required = set(shift.skills)
-    for wid in worker_ids:
-        profile = profiles[wid]
-        view = _view(profile)
-        worker_side.append(float(content_scores(view, batch).score[0]))
-        cover = len(required & set(profile.skills)) / len(required) if required else 1.0
-        firm_side.append(float(records[wid]["reliability"]) * (0.5 + 0.5 * cover))
-    return _harmonic(np.array(worker_side), np.array(firm_side))
+        select(WorkerProfile).where(WorkerProfile.user_id.in_(union)))}
+    records = worker_records(union)
+    batch = ShiftBatch(ids=np.array([s.id for s in shifts]),
+                       lat=np.array([s.lat for s in shifts]),
+                       lon=np.array([s.lon for s in shifts]),
+                       daily_pay_fen=np.array([np.nan if s.pay_unit == "piece"
+                                               else float(s.daily_pay_fen) for s in shifts]),
+                       meals=np.array([s.meals for s in shifts]),
+                       housing=np.array([s.housing for s in shifts]),
+                       skills=[frozenset(s.skills) for s in shifts])
+    worker_scores = {w: content_scores(_view(profiles[w]), batch).score for w in union}
+    worker_skills = {w: set(profiles[w].skills) for w in union}
+    result = []
+    for j, (shift, ids) in enumerate(zip(shifts, worker_lists, strict=True)):
+        required = set(shift.skills)
+        worker_side = [float(worker_scores[w][j]) for w in ids]
+        firm_side = [float(records[w]["reliability"])
+                     * (0.5 + 0.5 * (len(required & worker_skills[w]) / len(required)
+                                     if required else 1.0)) for w in ids]
+        result.append(_harmonic(np.array(worker_side), np.array(firm_side)))
+    return result
 
 
 def _view(profile: WorkerProfile) -> WorkerView:
