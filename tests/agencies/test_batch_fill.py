@@ -148,3 +148,13 @@ def test_fill_over_the_api(client, api_token, market):
     assert client.get("/api/v1/agency/fill", headers=headers).status_code == 422
     start = shifts[0].starts_at
     assert start > dt.datetime.now(dt.UTC)
+
+
+def test_scoring_many_shifts_at_once_matches_one_at_a_time(market):
+    from marketplace.matching.candidates import reciprocal, reciprocal_many
+
+    _agency, _firm, shifts, members, outsider = market
+    ids = [[m.id for m in members], [members[2].id, outsider.id], []]
+    together = reciprocal_many(list(shifts), ids)
+    for shift, workers, scores in zip(shifts, ids, together, strict=True):
+        assert list(scores) == pytest.approx(list(reciprocal(shift, workers)))
