@@ -69,6 +69,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.admin.views import bp as admin_bp
+    from marketplace.agencies.admin_views import bp as agency_admin_bp
+    from marketplace.agencies.views import bp as agencies_bp
+    from marketplace.agencies.worker_views import bp as agency_worker_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth.views import bp as auth_bp
     from marketplace.extensions import csrf
@@ -77,7 +80,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.shifts.views import bp as shifts_bp
     from marketplace.workers.views import bp as workers_bp
 
-    for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, agencies_bp,
+                      agency_admin_bp, agency_worker_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)
 

@@ -47,8 +47,10 @@ def load_demo(seed: int, scale: str, if_empty: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.agencies.cli import agencies_cli
     from marketplace.matching.cli import ranker_cli
 
+    app.cli.add_command(agencies_cli)
     app.cli.add_command(admin_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ranker_cli)

@@ -1,7 +1,13 @@
 """Import every model so metadata is complete for Alembic and create_all."""
 
 from marketplace.admin.models import AuditLog, Setting
-from marketplace.agencies.models import Agency
+from marketplace.agencies.models import (
+    Agency,
+    AgencyComplaint,
+    Commission,
+    RosterMembership,
+    StandingConsent,
+)
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
 from marketplace.laborbases.models import BaseKind, LaborBase
@@ -29,11 +35,13 @@ from marketplace.workers.models import (
 
 __all__ = [
     "Agency",
+    "AgencyComplaint",
     "ApiToken",
     "Application",
     "Attendance",
     "AuditLog",
     "BaseKind",
+    "Commission",
     "DateAvailability",
     "EventKind",
     "Favourite",
@@ -45,12 +53,14 @@ __all__ = [
     "PayUnit",
     "Rating",
     "Role",
+    "RosterMembership",
     "Setting",
     "Settlement",
     "Shift",
     "ShiftCertificate",
     "ShiftSkill",
     "ShiftStatus",
+    "StandingConsent",
     "User",
     "UserStatus",
     "Verification",

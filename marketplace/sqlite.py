@@ -8,29 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from marketplace.extensions import db
 
 SQLITE_BEGIN = "sqlite_begin"
-WROTE = "wrote_in_transaction"  # session.info flag: this transaction already changed rows
-
-
-@event.listens_for(Session, "after_flush")
-def _flushed(session: Session, _flush: UOWTransaction) -> None:
-    session.info[WROTE] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _executed(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[WROTE] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _ended(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(WROTE, None)
+WROTE = "sqlite_wrote"  # connection.info flag: this transaction has written (holds the lock)
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -51,6 +33,17 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        connection.info.pop(WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_execute(connection, _cursor, statement, _parameters, _context, _many) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            connection.info[WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection) -> None:
+        connection.info.pop(WROTE, None)
 
 
 def begin_write_transaction() -> None:
@@ -64,8 +57,10 @@ def begin_write_transaction() -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted or session.info.get(WROTE):
+        if session.new or session.dirty or session.deleted:
             session.flush()
             return  # already wrote in this transaction, so it holds the write lock
-        session.rollback()  # only reads so far: start again, this time holding the lock
+        if session.connection().info.get(WROTE):
+            return  # wrote and flushed earlier in this transaction: it holds the lock too
+        session.rollback()
     session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})

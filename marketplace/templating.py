@@ -49,6 +49,10 @@ def status_labels() -> dict[str, str]:
         "no_show": _("No-show"), "open": _("Open"), "pending": _("Pending verification"),
         "verified": _("Verified"), "rejected_firm": _("Rejected"), "active": _("Active"),
         "suspended": _("Suspended"),
+        # HR agencies: proposals, roster memberships, complaints
+        "proposed": _("Waiting for the worker's confirmation"), "invited": _("Invited"),
+        "requested": _("Asked to join"), "ended": _("Ended"), "upheld": _("Upheld"),
+        "dismissed": _("Dismissed"),
     }
 
 
@@ -57,7 +61,7 @@ def action_text(action: str) -> str:
         "offer": _("Offer"), "reject": _("Reject"), "withdraw": _("Withdraw"),
         "accept": _("Accept"), "decline": _("Decline"), "check-in": _("Check in"),
         "check-out": _("Check out"), "complete": _("Confirm attendance"),
-        "no-show": _("Mark no-show"),
+        "no-show": _("Mark no-show"), "confirm": _("Confirm"), "retract": _("Withdraw"),
     }.get(action, action)
 
 
@@ -102,8 +106,37 @@ def notification_text(message: str) -> str:
         "invitation": _("A firm invites you to \u201c%(s)s\u201d", s=subject),
         "firm_verified": _("Your firm is verified: you can post shifts now"),
         "firm_rejected": _("Your firm's verification was rejected"),
+        **_agency_notification_texts(subject),
     }
     return texts.get(key, message)
+
+
+def _agency_notification_texts(subject: str) -> dict[str, str]:
+    """Messages of the HR agencies domain; "agency|shift" subjects name both."""
+    agency, _sep, shift = subject.partition("|")
+    return {
+        "application_confirm": _("A worker applied for \u201c%(s)s\u201d through an agency",
+                                 s=subject),
+        "application_retract": _("The agency withdrew its application for \u201c%(s)s\u201d",
+                                 s=subject),
+        "agency_invitation": _("%(a)s invites you to its roster", a=agency),
+        "agency_proposal": _("%(a)s wants to apply for you to \u201c%(s)s\u201d: confirm or "
+                             "decline", a=agency, s=shift),
+        "agency_applied": _("%(a)s applied for you to \u201c%(s)s\u201d (standing consent)",
+                            a=agency, s=shift),
+        "agency_join_request": _("%(w)s asks to join your roster", w=subject),
+        "agency_invitation_accepted": _("%(w)s accepted your invitation", w=subject),
+        "agency_invitation_declined": _("%(w)s declined your invitation", w=subject),
+        "agency_request_accepted": _("%(a)s accepted you on its roster", a=subject),
+        "agency_request_declined": _("%(a)s declined your request", a=subject),
+        "agency_member_left": _("%(w)s left your roster", w=subject),
+        "agency_membership_ended": _("%(a)s took you off its roster", a=subject),
+        "agency_verified": _("Your agency is verified: you can invite workers and fill shifts"),
+        "agency_rejected": _("Your agency's verification was rejected"),
+        "agency_suspended": _("Brokering is suspended because of your trust grade"),
+        "agency_restored": _("The city restored your agency's brokering"),
+        "agency_complaint": _("A complaint about %(a)s needs a decision", a=subject),
+    }
 
 
 def url_with(**changes) -> str:

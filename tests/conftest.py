@@ -207,6 +207,49 @@ def make_admin() -> Callable:
     return build
 
 
+# --- HR agencies ------------------------------------------------------------------------
+_licences = itertools.count(1)
+
+
+@pytest.fixture
+def make_agency() -> Callable:
+    from marketplace.agencies.models import Agency
+    from marketplace.auth.models import Role, User
+    from marketplace.firms.models import Verification
+
+    def build(*, name: str = "威海诚信人力资源有限公司", verified: bool = True,
+              suspended: bool = False) -> User:
+        agency = Agency(name=name, credit_code=new_credit_code(),
+                        licence_no=f"371000{next(_licences):08d}", district="huancui",
+                        verification_status=Verification.VERIFIED if verified
+                        else Verification.PENDING, brokering_suspended=suspended)
+        user = User(phone=new_phone(), password_hash=_HASH, name="刘经理", role=Role.AGENCY,
+                    agency=agency)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def enrol() -> Callable:
+    """Put a worker on an agency's roster the way it happens: the agency invites, the worker
+    accepts; optionally with standing consent for some categories."""
+    from marketplace.agencies import roster
+
+    def do(agency_user, worker, *, consent: tuple[str, ...] = ()):
+        membership = roster.invite(actor=agency_user, phone=worker.phone)
+        roster.answer_invitation(actor=worker, membership_id=membership.id, accept=True)
+        if consent:
+            roster.set_consents(actor=worker, membership_id=membership.id,
+                                categories=list(consent))
+        db.session.commit()
+        return membership
+
+    return do
+
+
 def in_hours(hours: float) -> dt.datetime:
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     return now + dt.timedelta(hours=hours)

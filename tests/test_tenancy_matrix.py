@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from marketplace.agencies import roster
+from marketplace.agencies.brokering import broker_apply, make_terms
+from marketplace.agencies.models import Commission
+from marketplace.agencies.trust import file_complaint
 from marketplace.auth.services import issue_token
 from marketplace.extensions import db
 from marketplace.firms.services import add_favourite
@@ -20,13 +25,14 @@ from marketplace.shifts import applications as apps
 from tests.conftest import csrf_from, empty_tables
 
 PUBLIC, ANY_USER, PARTY = "public", "any_user", "party"  # party: the worker or the firm
-WORKER, FIRM, ADMIN = "worker", "firm", "admin"
+BROKER_PARTY = "broker_party"  # the worker, the firm, or the agency that put the worker forward
+WORKER, FIRM, ADMIN, AGENCY = "worker", "firm", "admin", "agency"
 
 
 @dataclass(frozen=True)
 class Rule:
     who: str  # PUBLIC, ANY_USER, or a role
-    owner: str | None = None  # whose object the URL names: "worker_a" or "firm_a"
+    owner: str | None = None  # whose object the URL names: "worker_a", "firm_a", "agency_a"
 
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -93,11 +99,72 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/shifts/<int:shift_id>/applications", "POST"): Rule(WORKER),
     ("/api/v1/shifts/<int:shift_id>/applications", "GET"): Rule(FIRM, "firm_a"),
     ("/api/v1/applications/<int:application_id>", "GET"): Rule(ANY_USER, "both"),
-    ("/api/v1/applications/<int:application_id>/<action>", "POST"): Rule(PARTY, "both"),
+    ("/api/v1/applications/<int:application_id>/<action>", "POST"): Rule(BROKER_PARTY, "both"),
     ("/api/v1/applications/<int:application_id>/rating", "POST"): Rule(PARTY, "both"),
     ("/api/v1/admin/firms/<int:firm_id>/verify", "POST"): Rule(ADMIN),
     ("/api/v1/shifts/<int:shift_id>/candidates", "GET"): Rule(FIRM, "firm_a"),
     ("/api/v1/match", "GET"): Rule(FIRM), ("/api/v1/match", "POST"): Rule(FIRM),
+    # HR agencies: registration and profiles
+    ("/register/agency", "GET"): Rule(PUBLIC), ("/register/agency", "POST"): Rule(PUBLIC),
+    ("/agencies/<int:agency_id>", "GET"): Rule(ANY_USER),
+    ("/agencies/<int:agency_id>/complaints", "POST"): Rule(PARTY, "both"),
+    # the agency's pages: only workers on its own roster, only its own applications
+    ("/agency/", "GET"): Rule(AGENCY), ("/agency/roster", "GET"): Rule(AGENCY),
+    ("/agency/roster/invite", "POST"): Rule(AGENCY),
+    ("/agency/roster/requests/<int:membership_id>/<answer>", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/roster/<int:worker_id>", "GET"): Rule(AGENCY, "agency_a"),
+    ("/agency/roster/<int:worker_id>/end", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/shifts", "GET"): Rule(AGENCY),
+    ("/agency/shifts/<int:shift_id>", "GET"): Rule(AGENCY),
+    ("/agency/shifts/<int:shift_id>/apply", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/fill", "GET"): Rule(AGENCY), ("/agency/fill", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/placements", "GET"): Rule(AGENCY),
+    ("/agency/applications/<int:application_id>/retract", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/settlement", "GET"): Rule(AGENCY),
+    ("/agency/commissions/<int:commission_id>/settle", "POST"): Rule(AGENCY, "agency_a"),
+    ("/agency/scorecard", "GET"): Rule(AGENCY), ("/agency/notifications", "GET"): Rule(AGENCY),
+    # the worker's agency page
+    ("/me/agencies", "GET"): Rule(WORKER),
+    ("/me/agencies/memberships/<int:membership_id>/<answer>", "POST"): Rule(WORKER, "worker_a"),
+    ("/me/agencies/memberships/<int:membership_id>/consents", "POST"):
+        Rule(WORKER, "worker_a"),
+    ("/me/agencies/<int:agency_id>/join", "POST"): Rule(WORKER),
+    # administrators
+    ("/admin/agencies", "GET"): Rule(ADMIN),
+    ("/admin/agencies/<int:agency_id>", "GET"): Rule(ADMIN),
+    ("/admin/agencies/<int:agency_id>/<decision>", "POST"): Rule(ADMIN),
+    ("/admin/agencies/<int:agency_id>/brokering/<change>", "POST"): Rule(ADMIN),
+    ("/admin/agencies/ranking", "GET"): Rule(ADMIN),
+    ("/admin/agencies/reassess", "POST"): Rule(ADMIN),
+    ("/admin/agencies/complaints", "GET"): Rule(ADMIN),
+    ("/admin/agencies/complaints/<int:complaint_id>/<verdict>", "POST"): Rule(ADMIN),
+    # agencies over the JSON API
+    ("/api/v1/agency", "GET"): Rule(AGENCY),
+    ("/api/v1/agency/roster", "GET"): Rule(AGENCY),
+    ("/api/v1/agency/roster/invitations", "POST"): Rule(AGENCY),
+    ("/api/v1/agency/roster/<int:worker_id>", "GET"): Rule(AGENCY, "agency_a"),
+    ("/api/v1/agency/roster/<int:worker_id>/end", "POST"): Rule(AGENCY, "agency_a"),
+    ("/api/v1/agency/roster/requests/<int:membership_id>/<answer>", "POST"):
+        Rule(AGENCY, "agency_a"),
+    ("/api/v1/agency/applications", "GET"): Rule(AGENCY),
+    ("/api/v1/agency/applications", "POST"): Rule(AGENCY, "agency_a"),
+    ("/api/v1/agency/fill", "GET"): Rule(AGENCY),
+    ("/api/v1/agency/fill", "POST"): Rule(AGENCY, "agency_a"),
+    ("/api/v1/agency/commissions", "GET"): Rule(AGENCY),
+    ("/api/v1/agency/commissions/<int:commission_id>/settle", "POST"): Rule(AGENCY, "agency_a"),
+    ("/api/v1/me/agencies", "GET"): Rule(WORKER),
+    ("/api/v1/me/agencies/memberships/<int:membership_id>/<answer>", "POST"):
+        Rule(WORKER, "worker_a"),
+    ("/api/v1/me/agencies/memberships/<int:membership_id>/consents", "PUT"):
+        Rule(WORKER, "worker_a"),
+    ("/api/v1/agencies/<int:agency_id>/join", "POST"): Rule(WORKER),
+    ("/api/v1/agencies", "GET"): Rule(ANY_USER),
+    ("/api/v1/agencies/<int:agency_id>", "GET"): Rule(ANY_USER),
+    ("/api/v1/agencies/<int:agency_id>/complaints", "POST"): Rule(PARTY, "both"),
+    ("/api/v1/admin/agencies/<int:agency_id>/verify", "POST"): Rule(ADMIN),
+    ("/api/v1/admin/agencies/<int:agency_id>/brokering", "POST"): Rule(ADMIN),
+    ("/api/v1/admin/agencies/ranking", "GET"): Rule(ADMIN),
+    ("/api/v1/admin/agencies/complaints/<int:complaint_id>/decide", "POST"): Rule(ADMIN),
 }
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
@@ -110,6 +177,30 @@ PAYLOADS: dict[str, dict] = {
     "/admin/firms/<int:firm_id>/<decision>": {"note": "test"},
     "/admin/ranker/promote": {"version": "no-such-model"},
     "/admin/ranker/boost": {"enabled": "y", "weight": "10"},
+    # agencies: worker A on agency A's roster, shift A open
+    "/agency/shifts/<int:shift_id>/apply": {"worker_id": "{worker_id}", "kind": "fixed",
+                                            "amount": "50"},
+    "/agency/fill": {"row": "{shift_id}:{worker_id}", "kind": "fixed", "amount": "50"},
+    "/agency/roster/invite": {"phone": "13912345678"},
+    "/agencies/<int:agency_id>/complaints": {"category": "conduct",
+                                             "description": "多次临时更换人员，沟通不畅"},
+    "/admin/agencies/<int:agency_id>/<decision>": {"note": "test"},
+    "/admin/agencies/<int:agency_id>/brokering/<change>": {"note": "test"},
+    "/admin/agencies/complaints/<int:complaint_id>/<verdict>": {"note": "test"},
+    "/me/agencies/memberships/<int:membership_id>/consents": {
+        "m{membership_id}-categories": "food_processing"},
+    "/api/v1/agency/applications": {"shift_id": "{shift_id}", "worker_id": "{worker_id}",
+                                    "commission": {"kind": "fixed", "fixed_fen": 5000}},
+    "/api/v1/agency/fill": {"rows": [{"shift_id": "{shift_id}", "worker_id": "{worker_id}"}],
+                            "commission": {"kind": "fixed", "fixed_fen": 5000}},
+    "/api/v1/agency/roster/invitations": {"phone": "13912345678"},
+    "/api/v1/me/agencies/memberships/<int:membership_id>/consents": {
+        "categories": ["food_processing"]},
+    "/api/v1/agencies/<int:agency_id>/complaints": {"category": "conduct",
+                                                    "description": "多次临时更换人员，沟通不畅"},
+    "/api/v1/admin/agencies/<int:agency_id>/brokering": {"suspended": True, "reason": "test"},
+    "/api/v1/admin/agencies/complaints/<int:complaint_id>/decide": {"uphold": False,
+                                                                    "note": "test"},
 }
 
 # Path values that differ from the defaults for one rule: parameter -> key in the world's values.
@@ -119,7 +210,9 @@ URL_VALUES: dict[str, dict[str, str]] = {
 }
 
 MARKER_SHIFT_B = "MARKERSHIFTB"  # firm B's private shift title (cancelled, so not public)
-MARKER_WORKER_A = "MARKERWORKERA"  # worker A's name: only A, firm A (applicant) and admins
+# worker A's name: only A, firm A (applicant), agency A (roster) and admins
+MARKER_WORKER_A = "MARKERWORKERA"
+MARKER_WORKER_B = "MARKERWORKERB"  # worker B's name: on agency B's roster, never agency A's
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
@@ -146,13 +239,21 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
     db.session.rollback()
     empty_tables()
     firm_a, firm_b = make_firm(name="甲公司"), make_firm(name="乙公司")
-    worker_a, worker_b = make_worker(name=MARKER_WORKER_A), make_worker(name="乙工人")
+    worker_a, worker_b = make_worker(name=MARKER_WORKER_A), make_worker(name=MARKER_WORKER_B)
     admin = make_admin()
+    agency_a, agency_b = make_agency_user("甲人力"), make_agency_user("乙人力")
     shift_a = make_shift(firm_a, title="甲公司分拣班")
     shift_b = make_shift(firm_b, title=MARKER_SHIFT_B)
-    app_a = apps.apply(actor=worker_a, shift_id=shift_a.id)
+    # Worker A is on agency A's roster (standing consent for the category), worker B on B's;
+    # agency A applied for worker A to shift A and firm A made an offer.
+    membership_a = enrol(agency_a, worker_a, consent=["food_processing"])
+    enrol(agency_b, worker_b)
+    app_a = broker_apply(actor=agency_a, shift_id=shift_a.id, worker_id=worker_a.id,
+                         terms=make_terms(kind="fixed", fixed_fen=5000))
     db.session.flush()
     apps.transition(actor=firm_a, application_id=app_a.id, action="offer")
+    complaint = file_complaint(actor=firm_a, agency_id=agency_a.agency_id, category="conduct",
+                               description="到岗人员与名单不符")
     add_favourite(actor=firm_a, worker_id=worker_a.id)
     db.session.commit()
     from marketplace.shifts.services import cancel_shift
@@ -160,19 +261,48 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
     cancel_shift(actor=firm_b, shift_id=shift_b.id)
     db.session.commit()
     users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
-             "admin": admin}
+             "admin": admin, "agency_a": agency_a, "agency_b": agency_b}
+    commission = db.session.scalar(select(Commission).where(
+        Commission.application_id == app_a.id))
     values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
               "worker_id": worker_a.id, "user_id": worker_b.id, "candidate_id": worker_b.id,
               "action": "withdraw", "decision": "verify", "change": "suspend", "code": "en",
-              "filename": "css/app.css"}
+              "filename": "css/app.css", "agency_id": agency_a.agency_id,
+              "membership_id": membership_a.id, "answer": "decline",
+              "commission_id": commission.id, "complaint_id": complaint.id,
+              "verdict": "dismiss"}
     return users, values
+
+
+def make_agency_user(name: str):
+    from marketplace.agencies.models import Agency
+    from marketplace.auth.models import Role, User
+    from tests.conftest import _HASH, new_credit_code, new_phone
+
+    agency = Agency(name=name, credit_code=new_credit_code(),
+                    licence_no=f"LIC{new_credit_code()}", verification_status="verified")
+    user = User(phone=new_phone(), password_hash=_HASH, name=f"{name}经理", role=Role.AGENCY,
+                agency=agency)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def enrol(agency_user, worker, consent=()):
+    membership = roster.invite(actor=agency_user, phone=worker.phone)
+    roster.answer_invitation(actor=worker, membership_id=membership.id, accept=True)
+    if consent:
+        roster.set_consents(actor=worker, membership_id=membership.id,
+                            categories=list(consent))
+    db.session.commit()
+    return membership
 
 
 def build_url(rule: str, values: dict, principal: str | None) -> str:
     values = {**values, **{name: values[key] for name, key in URL_VALUES.get(rule, {}).items()}}
     if "<action>" in rule:
         values = {**values, "action": "withdraw" if principal and "worker" in principal
-                  else "reject"}
+                  else "retract" if principal and "agency" in principal else "reject"}
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
 
 
@@ -185,11 +315,21 @@ def signed_in_client(app, user):
     return client
 
 
+def fill_in(payload, values):
+    """The payload with "{name}" placeholders (in keys and values, nested) filled in."""
+    if isinstance(payload, str):
+        return payload.format(**values)
+    if isinstance(payload, dict):
+        return {fill_in(k, values): fill_in(v, values) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [fill_in(v, values) for v in payload]
+    return payload
+
+
 def request_as(app, principal, users, values, rule, method, url):
     user = users.get(principal) if principal else None
     client = signed_in_client(app, user)
-    payload = {k: v.format(**values) if isinstance(v, str) else v
-               for k, v in PAYLOADS.get(rule, {}).items()}
+    payload = fill_in(PAYLOADS.get(rule, {}), values)
     if rule.startswith("/api/"):
         headers = {}
         if user is not None:
@@ -202,7 +342,8 @@ def request_as(app, principal, users, values, rule, method, url):
     return client.open(url, method=method, data=payload if method != "GET" else None)
 
 
-PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "admin"]
+PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "admin", "agency_a",
+              "agency_b"]
 
 
 def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None:
@@ -213,12 +354,13 @@ def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None
     if principal is None:
         return 401 if api else 302
     role = principal.split("_")[0]
-    allowed = {ANY_USER: {WORKER, FIRM, ADMIN}, PARTY: {WORKER, FIRM}}.get(entry.who, {entry.who})
+    allowed = {ANY_USER: {WORKER, FIRM, ADMIN, AGENCY}, PARTY: {WORKER, FIRM},
+               BROKER_PARTY: {WORKER, FIRM, AGENCY}}.get(entry.who, {entry.who})
     if role not in allowed:
         return 403 if api else 404
     owner = entry.owner
     if owner == "both":
-        owner = "firm_a" if role == "firm" else "worker_a" if role == "worker" else None
+        owner = {"firm": "firm_a", "worker": "worker_a", "agency": "agency_a"}.get(role)
     if owner and principal != owner and role != "admin":
         return 404
     return None
@@ -243,8 +385,10 @@ def test_each_route_as_each_visitor(app, world):
                 failures.append(f"{method} {url} as {principal}: {status}, expected {denial}")
             elif denial is None and status in (401, 403, 404) and entry.who != PUBLIC:
                 failures.append(f"{method} {url} as {principal}: refused with {status}")
-            if principal in ("worker_b", "firm_b", None) and MARKER_WORKER_A in body:
+            if principal in ("worker_b", "firm_b", "agency_b", None) and MARKER_WORKER_A in body:
                 failures.append(f"{method} {url} as {principal}: shows worker A")
+            if principal in ("agency_a", "worker_a") and MARKER_WORKER_B in body:
+                failures.append(f"{method} {url} as {principal}: shows worker B")
             if principal not in ("firm_b", "admin") and MARKER_SHIFT_B in body:
                 failures.append(f"{method} {url} as {principal}: shows firm B's shift")
     assert not failures, "\n".join(failures)

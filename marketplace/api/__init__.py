@@ -6,6 +6,7 @@ from flask import jsonify
 
 # Importing the domain modules registers their routes on the blueprint.
 from marketplace.admin import api as _admin_api  # noqa: F401
+from marketplace.agencies import api as _agencies_api  # noqa: F401
 from marketplace.api.core import bp
 from marketplace.api.openapi import build_spec
 from marketplace.auth import api as _auth_api  # noqa: F401

@@ -11,14 +11,23 @@ from marketplace.workers.api import me_body
 from marketplace.workers.schemas import MeSchema
 
 
-@operation("/auth/register", methods=["POST"], summary="Register a worker or firm account",
-           tags=["auth"], body=RegisterSchema, response=MeSchema, status=201, auth=False,
-           errors=(409,))
+@operation("/auth/register", methods=["POST"],
+           summary="Register a worker, firm or HR agency account", tags=["auth"],
+           body=RegisterSchema, response=MeSchema, status=201, auth=False, errors=(409,))
 def register():
     data = load_body(RegisterSchema())
     if data["role"] == "worker":
         user = services.register_worker(phone=data["phone"], password=data["password"],
                                         name=data["name"])
+    elif data["role"] == "agency":
+        from marketplace.agencies.services import register_agency
+
+        user = register_agency(
+            phone=data["phone"], password=data["password"], name=data["name"],
+            agency_name=data.get("agency_name") or data["name"],
+            credit_code=data["credit_code"], licence_no=data["licence_no"],
+            district=data.get("district"), address=data.get("address"),
+        )
     else:
         user = services.register_firm(
             phone=data["phone"], password=data["password"], name=data["name"],

@@ -9,7 +9,7 @@ class RegisterSchema(Schema):
     phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=128))
-    role = fields.String(required=True, validate=validate.OneOf(["worker", "firm"]))
+    role = fields.String(required=True, validate=validate.OneOf(["worker", "firm", "agency"]))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     firm_name = fields.String(validate=validate.Length(min=1, max=120))
     credit_code = fields.String(validate=validate.Length(equal=18))
@@ -17,13 +17,18 @@ class RegisterSchema(Schema):
     industry = fields.String(validate=validate.Length(min=1, max=40))
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
     address = fields.String(validate=validate.Length(max=200))
+    # HR agencies: the agency's registered name (default: name) and its HR service licence.
+    agency_name = fields.String(validate=validate.Length(min=1, max=120))
+    licence_no = fields.String(validate=validate.Length(min=6, max=40))
 
     @validates_schema
     def firm_fields_present(self, data, **_kwargs):
-        if data.get("role") == "firm":
-            missing = [f for f in ("credit_code", "size", "industry") if not data.get(f)]
-            if missing:
-                raise ValidationError({f: ["Required for firm accounts"] for f in missing})
+        required = {"firm": ("credit_code", "size", "industry"),
+                    "agency": ("credit_code", "licence_no")}.get(data.get("role"), ())
+        missing = [f for f in required if not data.get(f)]
+        if missing:
+            raise ValidationError({f: [f"Required for {data['role']} accounts"]
+                                   for f in missing})
 
 
 class TokenRequestSchema(Schema):

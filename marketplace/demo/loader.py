@@ -131,6 +131,10 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
     builder.reserve_existing()
     market = builder.build()
     _write(market)
+    from marketplace.agencies.demo import AGENCY_PHONE, add_agencies
+
+    agencies = add_agencies(seed=seed, base=builder.base, password_hash=builder.password_hash,
+                            admin_id=builder.admin_id)
     db.session.commit()
     return {
         "firms": len(market.rows["firms"]),
@@ -144,6 +148,9 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
         "admin": ADMIN_PHONE,
         "firm": FIRM_PHONE,
         "worker": WORKER_PHONE,
+        "agencies": agencies.get("agencies", 0),
+        "brokered applications": agencies.get("brokered", 0),
+        "agency": AGENCY_PHONE,
     }
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from marketplace.agencies.brokering import brokers_for
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
@@ -158,6 +159,7 @@ def applicants(shift_id: int):
         rated=applications.ratings_given([a.id for a in items]),
         actions={a.id: applications.available_actions(current_user, a) for a in items},
         favourites=services.favourite_ids(current_user.firm_id),
+        brokers=brokers_for(items),
         here=url_for("firms.applicants", shift_id=shift.id,
                      page=page.page if page.page > 1 else None),
         cancel_form=CancelShiftForm(),

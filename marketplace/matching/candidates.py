@@ -7,10 +7,11 @@ content signals: the content score and the worker's smoothed reliability times s
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, exists, func, not_, select, true
 from sqlalchemy.orm import selectinload
 
 from marketplace.admin.services import priority_boost
@@ -59,25 +60,49 @@ def reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
     return _boosted(np.asarray(scores, dtype=float), worker_ids)
 
 
+def reciprocal_many(shifts: list[Shift], worker_lists: list[list[int]]) -> list[np.ndarray]:
+    """reciprocal() for several shifts at once (e.g. an agency's batch fill): without a
+    promoted model, profiles and records are loaded once and each worker is scored against
+    all the shifts in one vectorised call. Same scores as one reciprocal() per shift."""
+    ranker = registry.current_ranker()
+    if ranker is not None:
+        return [reciprocal(s, ids) for s, ids in zip(shifts, worker_lists, strict=True)]
+    raw = _content_reciprocal_many(shifts, worker_lists)
+    return [_boosted(np.asarray(r, dtype=float), ids)
+            for r, ids in zip(raw, worker_lists, strict=True)]
+
+
 def _content_reciprocal(shift: Shift, worker_ids: list[int]) -> np.ndarray:
+    return _content_reciprocal_many([shift], [worker_ids])[0]
+
+
+def _content_reciprocal_many(shifts: list[Shift],
+                             worker_lists: list[list[int]]) -> list[np.ndarray]:
+    union = sorted({w for ids in worker_lists for w in ids})
+    if not union:
+        return [np.zeros(0) for _ in shifts]
     profiles = {p.user_id: p for p in db.session.scalars(
-        select(WorkerProfile).where(WorkerProfile.user_id.in_(worker_ids)))}
-    records = worker_records(worker_ids)
-    batch = ShiftBatch(ids=np.array([shift.id]), lat=np.array([shift.lat]),
-                       lon=np.array([shift.lon]),
-                       daily_pay_fen=np.array([np.nan if shift.pay_unit == "piece"
-                                               else float(shift.daily_pay_fen)]),
-                       meals=np.array([shift.meals]), housing=np.array([shift.housing]),
-                       skills=[frozenset(shift.skills)])
-    worker_side, firm_side = [], []
-    required = set(shift.skills)
-    for wid in worker_ids:
-        profile = profiles[wid]
-        view = _view(profile)
-        worker_side.append(float(content_scores(view, batch).score[0]))
-        cover = len(required & set(profile.skills)) / len(required) if required else 1.0
-        firm_side.append(float(records[wid]["reliability"]) * (0.5 + 0.5 * cover))
-    return _harmonic(np.array(worker_side), np.array(firm_side))
+        select(WorkerProfile).where(WorkerProfile.user_id.in_(union)))}
+    records = worker_records(union)
+    batch = ShiftBatch(ids=np.array([s.id for s in shifts]),
+                       lat=np.array([s.lat for s in shifts]),
+                       lon=np.array([s.lon for s in shifts]),
+                       daily_pay_fen=np.array([np.nan if s.pay_unit == "piece"
+                                               else float(s.daily_pay_fen) for s in shifts]),
+                       meals=np.array([s.meals for s in shifts]),
+                       housing=np.array([s.housing for s in shifts]),
+                       skills=[frozenset(s.skills) for s in shifts])
+    worker_scores = {w: content_scores(_view(profiles[w]), batch).score for w in union}
+    worker_skills = {w: set(profiles[w].skills) for w in union}
+    result = []
+    for j, (shift, ids) in enumerate(zip(shifts, worker_lists, strict=True)):
+        required = set(shift.skills)
+        worker_side = [float(worker_scores[w][j]) for w in ids]
+        firm_side = [float(records[w]["reliability"])
+                     * (0.5 + 0.5 * (len(required & worker_skills[w]) / len(required)
+                                     if required else 1.0)) for w in ids]
+        result.append(_harmonic(np.array(worker_side), np.array(firm_side)))
+    return result
 
 
 def _view(profile: WorkerProfile) -> WorkerView:
@@ -100,8 +125,9 @@ def _boosted(scores: np.ndarray, worker_ids: list[int]) -> np.ndarray:
     return scores * factor
 
 
-def eligible_workers(shift: Shift) -> list[int]:
-    """Active workers who could legally and practically take the shift and have not applied."""
+def eligible_workers(shift: Shift, among=None) -> list[int]:
+    """Active workers who could legally and practically take the shift and have not applied;
+    `among` (ids, or a SELECT of ids such as an agency's roster) narrows the search."""
     box = 100 / KM_PER_DEGREE
     holds = (select(WorkerCertificate.code)
              .where(WorkerCertificate.worker_id == WorkerProfile.user_id,
@@ -121,6 +147,7 @@ def eligible_workers(shift: Shift) -> list[int]:
         .join(User, User.id == WorkerProfile.user_id)
         .where(User.status == UserStatus.ACTIVE, not_(lacks_certificate), not_(applied),
                not_(booked),
+               true() if among is None else WorkerProfile.user_id.in_(among),
                and_(WorkerProfile.home_lat.between(shift.lat - box, shift.lat + box),
                     WorkerProfile.home_lon.between(shift.lon - box * 1.3, shift.lon + box * 1.3)))
         .limit(CANDIDATE_LIMIT)
@@ -183,8 +210,6 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
     Outstanding offers count against the seats and the worker's time, so sending the plan
     twice never offers a shift more seats than it has.
     """
-    from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
-
     if actor.role != Role.FIRM or actor.firm_id is None:
         return [], {}
     now = utcnow()
@@ -204,22 +229,49 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
         Application.status == AppStatus.APPLIED)))
     if not pending:
         return [], {"shifts": len(shifts), "applicants": 0}
-    shift_index = {s.id: i for i, s in enumerate(shifts)}
-    worker_ids = sorted({a.worker_id for a in pending})
-    worker_index = {w: i for i, w in enumerate(worker_ids)}
     scores = np.zeros(len(pending))
     for shift in shifts:
         mine = [n for n, a in enumerate(pending) if a.shift_id == shift.id]
         if mine:
             scores[mine] = reciprocal(shift, [pending[n].worker_id for n in mine])
-    bookings = db.session.execute(select(
+    scores *= agency_factors([a.agency_id for a in pending])
+    chosen, method = assign(shifts=shifts, seats=seats,
+                            edge_workers=[a.worker_id for a in pending],
+                            edge_shifts=[a.shift_id for a in pending], scores=scores)
+    plan = [PlannedOffer(a, round(float(scores[n]), 4)) for n, a in enumerate(pending)
+            if n in chosen]
+    plan.sort(key=lambda p: (p.application.starts_at, -p.score))
+    summary = {"shifts": len(shifts), "applicants": len(pending), "offers": len(plan),
+               "total_score": round(float(sum(p.score for p in plan)), 4),
+               "method": method}
+    return plan, summary
+
+
+def assign(*, shifts: list[Shift], seats: dict[int, int], edge_workers: list[int],
+           edge_shifts: list[int], scores: np.ndarray,
+           extra_bookings: list[tuple[int, dt.datetime, dt.datetime]] = (),
+           ) -> tuple[set[int], str]:
+    """Batch assignment over candidate edges (worker, shift, score): which edges to take so
+    that the total score is maximal, no shift gets more than `seats[shift.id]` and no worker
+    gets two overlapping shifts, counting their bookings and outstanding offers (and
+    `extra_bookings`, e.g. an agency's pending proposals). Returns the chosen edge indices
+    and how the problem was solved (marketplace.ranking.assignment)."""
+    from marketplace.ranking.assignment import AssignmentProblem, solve_assignment
+
+    if not edge_workers:
+        return set(), "empty"
+    shift_index = {s.id: i for i, s in enumerate(shifts)}
+    worker_ids = sorted(set(edge_workers))
+    worker_index = {w: i for i, w in enumerate(worker_ids)}
+    bookings = [tuple(row) for row in db.session.execute(select(
         Application.worker_id, Application.starts_at, Application.ends_at).where(
         Application.worker_id.in_(worker_ids),
-        Application.status.in_(sorted(BOOKED | {AppStatus.OFFERED})))).all()
+        Application.status.in_(sorted(BOOKED | {AppStatus.OFFERED})))).all()]
+    bookings += [b for b in extra_bookings if b[0] in worker_index]
     problem = AssignmentProblem(
-        worker=np.array([worker_index[a.worker_id] for a in pending]),
-        shift=np.array([shift_index[a.shift_id] for a in pending]),
-        score=np.maximum(scores, 1e-6),
+        worker=np.array([worker_index[w] for w in edge_workers]),
+        shift=np.array([shift_index[s] for s in edge_shifts]),
+        score=np.maximum(np.asarray(scores, dtype=float), 1e-6),
         headcount=np.array([seats[s.id] for s in shifts]),
         start=np.array([s.starts_at.timestamp() for s in shifts]),
         end=np.array([s.ends_at.timestamp() for s in shifts]),
@@ -229,14 +281,28 @@ def one_click_plan(*, actor: User) -> tuple[list[PlannedOffer], dict]:
         booked_end=np.array([b[2].timestamp() for b in bookings], dtype=float),
     )
     result = solve_assignment(problem)
-    chosen = set(result.edges.tolist())  # edge n is pending[n]
-    plan = [PlannedOffer(a, round(float(scores[n]), 4)) for n, a in enumerate(pending)
-            if n in chosen]
-    plan.sort(key=lambda p: (p.application.starts_at, -p.score))
-    summary = {"shifts": len(shifts), "applicants": len(pending), "offers": len(plan),
-               "total_score": round(float(sum(p.score for p in plan)), 4),
-               "method": result.method}
-    return plan, summary
+    return set(result.edges.tolist()), result.method
+
+
+def applicant_scores(shift: Shift, applications: list[Application]) -> np.ndarray:
+    """Reciprocal scores of a shift's applicants, brokered ones scaled by their agency's
+    trust grade (see agency_factors)."""
+    scores = reciprocal(shift, [a.worker_id for a in applications])
+    return scores * agency_factors([a.agency_id for a in applications])
+
+
+def agency_factors(agency_ids: list[int | None]) -> np.ndarray:
+    """A multiplier per applicant: 1 for a worker who applied themself; for one put forward
+    by an HR agency, the multiplier of the agency's trust grade
+    (marketplace.agencies.trust.GRADE_MULTIPLIER: A 1.0, B 0.95, C 0.85, D 0.7), so a worse
+    grade lowers the agency's candidates in the firm's list a little, never out of it."""
+    brokered = sorted({a for a in agency_ids if a is not None})
+    if not brokered:
+        return np.ones(len(agency_ids))
+    from marketplace.agencies.trust import grade_multipliers
+
+    factor = grade_multipliers(brokered)
+    return np.array([1.0 if a is None else factor.get(a, 1.0) for a in agency_ids])
 
 
 def send_planned_offers(*, actor: User) -> int:

@@ -48,9 +48,14 @@ def filters_from(query: dict) -> ShiftFilters:
 
 def application_body(actor: User, application: Application,
                      records: dict[int, dict] | None = None,
-                     favourites: set[int] | None = None) -> dict:
+                     favourites: set[int] | None = None,
+                     brokers: dict[int, dict] | None = None) -> dict:
+    from marketplace.agencies.brokering import brokers_for
+
     worker = None
-    if actor.role in (Role.FIRM, Role.ADMIN):
+    if brokers is None:
+        brokers = brokers_for([application])
+    if actor.role in (Role.FIRM, Role.ADMIN, Role.AGENCY):
         record = (records or applications.worker_records([application.worker_id])).get(
             application.worker_id, {})
         worker = {"id": application.worker_id, "name": application.worker.name,
@@ -61,6 +66,7 @@ def application_body(actor: User, application: Application,
             "id", "shift_id", "worker_id", "status", "source", "note", "starts_at", "ends_at",
             "created_at", "updated_at", "attendance", "shift")},
         "worker": worker,
+        "agency": brokers.get(application.id),
         "actions": applications.available_actions(actor, application),
     })
 
@@ -163,7 +169,11 @@ def list_applicants(shift_id: int):
                                        per_page=query["per_page"], order=query["order"])
     records = applications.worker_records([a.worker_id for a in page.items])
     favourites = favourite_ids(actor.firm_id)
-    return page_body(page, [application_body(actor, a, records, favourites) for a in page.items])
+    from marketplace.agencies.brokering import brokers_for
+
+    brokers = brokers_for(page.items)
+    return page_body(page, [application_body(actor, a, records, favourites, brokers)
+                            for a in page.items])
 
 
 @operation("/applications/<int:application_id>", methods=["GET"], summary="One application",

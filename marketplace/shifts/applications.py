@@ -33,7 +33,7 @@ from marketplace.shifts.models import Application, Attendance, PayUnit, Rating, 
 from marketplace.shifts.services import has_overlapping_booking
 from marketplace.shifts.states import (
     ACTIONS,
-    WORKER_ACTIONS,
+    ACTOR_OF_ACTION,
     Actor,
     AppStatus,
     actions_for,
@@ -42,8 +42,8 @@ from marketplace.shifts.states import (
 from marketplace.sqlite import begin_write_transaction
 
 EVENT_FOR_ACTION = {
-    "offer": "offer", "accept": "hire", "complete": "complete", "no-show": "no_show",
-    "withdraw": "withdraw", "decline": "decline",
+    "confirm": "apply", "offer": "offer", "accept": "hire", "complete": "complete",
+    "no-show": "no_show", "withdraw": "withdraw", "decline": "decline",
 }
 
 
@@ -60,6 +60,32 @@ def _worker_certificates(worker_id: int) -> set[str]:
 def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct") -> Application:
     if actor.role != Role.WORKER:
         raise Forbidden(N_("Only workers can apply for shifts"))
+    return file_application(actor=actor, worker_id=actor.id, shift_id=shift_id, note=note,
+                            source=source)
+
+
+# What the checks of file_application say, to the worker and to an agency acting for them.
+_SELF_MESSAGES = {
+    "certificate_missing": N_("You do not hold the certificates this shift requires"),
+    "schedule_conflict": N_("You are already booked on a shift at this time"),
+    "already_applied": N_("You have already applied for this shift"),
+}
+_BROKER_MESSAGES = {
+    "certificate_missing": N_("The worker does not hold the certificates this shift requires"),
+    "schedule_conflict": N_("The worker is already booked on a shift at this time"),
+    "already_applied": N_("The worker has already applied or been put forward for this shift"),
+}
+
+
+def file_application(*, actor: User, worker_id: int, shift_id: int, note: str = "",
+                     source: str = "direct", agency_id: int | None = None,
+                     consent: str | None = None) -> Application:
+    """Apply a worker for a shift: the worker themself, or an HR agency for a worker on its
+    roster (`agency_id`; the caller checks the roster). A brokered application is a proposal
+    that the worker confirms on their phone, unless `consent` ("standing") is on record.
+    The same rules hold either way: open, not started, seats left, certificates held, no
+    overlapping booking, one application per worker and shift."""
+    messages = _SELF_MESSAGES if agency_id is None else _BROKER_MESSAGES
     shift = db.session.get(Shift, shift_id)
     if shift is None or shift.status != ShiftStatus.OPEN:
         raise NotFound(N_("Shift not found"))
@@ -67,48 +93,53 @@ def apply(*, actor: User, shift_id: int, note: str = "", source: str = "direct")
         raise Conflict(N_("This shift has already started"), code="shift_started")
     if shift.filled >= shift.headcount:
         raise Conflict(N_("This shift is already full"), code="shift_full")
-    missing = set(shift.certificates) - _worker_certificates(actor.id)
+    missing = set(shift.certificates) - _worker_certificates(worker_id)
     if missing:
-        raise Conflict(
-            N_("You do not hold the certificates this shift requires"),
-            code="certificate_missing",
-            fields={"certificates": sorted(missing)},
-        )
-    if has_overlapping_booking(actor.id, shift.starts_at, shift.ends_at):
-        raise Conflict(
-            N_("You are already booked on a shift at this time"), code="schedule_conflict"
-        )
+        raise Conflict(messages["certificate_missing"], code="certificate_missing",
+                       fields={"certificates": sorted(missing)})
+    if has_overlapping_booking(worker_id, shift.starts_at, shift.ends_at):
+        raise Conflict(messages["schedule_conflict"], code="schedule_conflict")
+    now = utcnow()
+    status = AppStatus.PROPOSED if agency_id is not None and not consent else AppStatus.APPLIED
+    brokered = {"agency_id": agency_id, "agency_consent": consent if agency_id else None,
+                "agency_consent_at": now if agency_id and consent else None}
     existing = db.session.scalar(
         select(Application).where(
-            Application.shift_id == shift.id, Application.worker_id == actor.id
+            Application.shift_id == shift.id, Application.worker_id == worker_id
         )
     )
     if existing is not None:
         if existing.status != AppStatus.WITHDRAWN:
-            raise Conflict(N_("You have already applied for this shift"), code="already_applied")
-        existing.status = AppStatus.APPLIED
+            raise Conflict(messages["already_applied"], code="already_applied")
+        existing.status = status
         existing.note = note.strip() or None
+        existing.source = source
+        for key, value in brokered.items():
+            setattr(existing, key, value)
         application = existing
     else:
         application = Application(
             shift_id=shift.id,
-            worker_id=actor.id,
-            status=AppStatus.APPLIED,
+            worker_id=worker_id,
+            status=status,
             starts_at=shift.starts_at,
             ends_at=shift.ends_at,
             note=note.strip() or None,
             source=source,
+            **brokered,
         )
         db.session.add(application)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict(N_("You have already applied for this shift"),
-                       code="already_applied") from exc
-    log_event(worker_id=actor.id, shift_id=shift.id, kind="apply", source=source)
-    record(actor=actor, action="application.apply", target_type="application",
-           target_id=application.id, shift_id=shift.id)
+        raise Conflict(messages["already_applied"], code="already_applied") from exc
+    if status == AppStatus.APPLIED:  # a proposal is not the worker's move (yet)
+        log_event(worker_id=worker_id, shift_id=shift.id, kind="apply", source=source)
+    record(actor=actor, action="application.apply" if agency_id is None
+           else f"application.{status}", target_type="application",
+           target_id=application.id, shift_id=shift.id,
+           **({"agency_id": agency_id, "consent": consent} if agency_id else {}))
     return application
 
 
@@ -126,12 +157,28 @@ def can_see(actor: User, application: Application) -> bool:
     if actor.role == Role.WORKER:
         return application.worker_id == actor.id
     if actor.role == Role.FIRM:
-        return application.shift.firm_id == actor.firm_id
+        # A proposal waits for the worker's consent: until then the firm does not see it.
+        return (application.shift.firm_id == actor.firm_id
+                and application.status != AppStatus.PROPOSED)
+    if actor.role == Role.AGENCY:
+        # The agency's own brokered applications, and only while the worker is on its roster.
+        from marketplace.agencies.roster import on_roster
+
+        return (application.agency_id is not None and application.agency_id == actor.agency_id
+                and on_roster(agency_id=actor.agency_id, worker_id=application.worker_id))
     return False
 
 
 def actor_side(actor: User) -> Actor:
-    return {Role.WORKER: Actor.WORKER, Role.FIRM: Actor.FIRM}.get(actor.role, Actor.SYSTEM)
+    return {Role.WORKER: Actor.WORKER, Role.FIRM: Actor.FIRM,
+            Role.AGENCY: Actor.AGENCY}.get(actor.role, Actor.SYSTEM)
+
+
+_ONLY_PARTY = {
+    Actor.WORKER: N_("Only the worker can do this"),
+    Actor.FIRM: N_("Only the firm can do this"),
+    Actor.AGENCY: N_("Only the agency that put the worker forward can do this"),
+}
 
 
 def available_actions(actor: User, application: Application) -> list[str]:
@@ -148,14 +195,10 @@ def transition(
         begin_write_transaction()
     application = get_application(actor=actor, application_id=application_id)
     side = actor_side(actor)
-    allowed_side = Actor.WORKER if action in WORKER_ACTIONS else Actor.FIRM
+    allowed_side = ACTOR_OF_ACTION[action]
     if side != allowed_side:
-        raise Forbidden(
-            Text(f"Only the {'worker' if allowed_side == Actor.WORKER else 'firm'} can {action}",
-                 N_("Only the worker can do this") if allowed_side == Actor.WORKER
-                 else N_("Only the firm can do this")),
-            code="wrong_party",
-        )
+        raise Forbidden(Text(f"Only the {allowed_side.value} can {action}",
+                             _ONLY_PARTY[allowed_side]), code="wrong_party")
     step = find_transition(action, application.status)
     if step is None:
         allowed = ", ".join(available_actions(actor, application)) or "none"
@@ -174,12 +217,21 @@ def transition(
     if action in EVENT_FOR_ACTION:
         log_event(worker_id=application.worker_id, shift_id=application.shift_id,
                   kind=EVENT_FOR_ACTION[action])
-    _notify_other_party(actor, application, action)
+    _notify_other_party(actor, application, action, previous)
     record(
         actor=actor, action=f"application.{action}", target_type="application",
         target_id=application.id, source=previous, target=step.target,
     )
+    if application.agency_id is not None and action in TRUST_ACTIONS:
+        from marketplace.agencies.trust import reassess
+
+        reassess(agency_id=application.agency_id)
     return application
+
+
+# Moves on a brokered application that change its agency's scorecard: the grade is checked
+# again at once, so a D grade suspends brokering without waiting for a nightly run.
+TRUST_ACTIONS = frozenset({"no-show", "complete"})
 
 
 def _flush_transition(application: Application) -> None:
@@ -305,7 +357,19 @@ def pay_due(shift: Shift, minutes: int | None, pieces: int | None) -> int:
     return shift.pay_amount_fen
 
 
+def _confirm_proposal(application: Application, _params: dict) -> None:
+    """The worker agrees to the agency's proposal: from now on it is their application."""
+    shift = application.shift
+    if shift.status != ShiftStatus.OPEN:
+        raise Conflict(N_("This shift is no longer open"), code="shift_closed")
+    if shift.starts_at <= utcnow():
+        raise Conflict(N_("This shift has already started"), code="shift_started")
+    application.agency_consent = "confirmed"
+    application.agency_consent_at = utcnow()
+
+
 _HANDLERS = {
+    "confirm": _confirm_proposal,
     "accept": _take_seat,
     "withdraw": _release_seat,
     "check-in": _check_in,
@@ -315,12 +379,22 @@ _HANDLERS = {
 }
 
 
-def _notify_other_party(actor: User, application: Application, action: str) -> None:
+def _notify_other_party(actor: User, application: Application, action: str,
+                        previous: str) -> None:
     link = f"/shifts/{application.shift_id}"
-    if actor.role == Role.FIRM:
+    if actor.role in (Role.FIRM, Role.AGENCY):
         notify(user_id=application.worker_id, kind=f"application_{action}",
                message=f"application_{action}:{application.shift.title}", link="/me/applications")
         return
+    if application.agency_id is not None:  # the worker moved a brokered application
+        agency_members = db.session.scalars(
+            select(User.id).where(User.agency_id == application.agency_id)).all()
+        for member_id in agency_members:
+            notify(user_id=member_id, kind=f"application_{action}",
+                   message=f"application_{action}:{application.shift.title}",
+                   link="/agency/placements")
+    if previous == AppStatus.PROPOSED and action != "confirm":
+        return  # the firm never saw the proposal
     firm_members = db.session.scalars(
         select(User.id).where(User.firm_id == application.shift.firm_id)
     ).all()
@@ -331,10 +405,10 @@ def _notify_other_party(actor: User, application: Application, action: str) -> N
 
 
 def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> Rating:
-    application = get_application(actor=actor, application_id=application_id)
     side = actor_side(actor)
     if side not in (Actor.WORKER, Actor.FIRM):
         raise Forbidden(N_("Only the worker and the firm can rate"))
+    application = get_application(actor=actor, application_id=application_id)
     rateable = {AppStatus.COMPLETED} | ({AppStatus.NO_SHOW} if side == Actor.FIRM else set())
     if application.status not in rateable:
         raise InvalidTransition(N_("You can rate once the shift is completed"))
@@ -351,6 +425,10 @@ def rate(*, actor: User, application_id: int, score: int, comment: str = "") -> 
         raise Conflict(N_("You have already rated this shift"), code="already_rated") from exc
     record(actor=actor, action="application.rate", target_type="application",
            target_id=application.id, score=score)
+    if application.agency_id is not None and side == Actor.FIRM:
+        from marketplace.agencies.trust import reassess
+
+        reassess(agency_id=application.agency_id)
     return rating
 
 
@@ -376,17 +454,17 @@ def list_for_shift(*, actor: User, shift_id: int, page: int, per_page: int,
     shift = get_own_shift(actor=actor, shift_id=shift_id)
     query = (
         select(Application)
-        .where(Application.shift_id == shift.id)
+        .where(Application.shift_id == shift.id, Application.status != AppStatus.PROPOSED)
         .order_by(Application.created_at, Application.id)
     )
     if order != "match":
         return db.paginate(query, page=page, per_page=per_page, error_out=False,
                            max_per_page=100)
-    from marketplace.matching.candidates import reciprocal
+    from marketplace.matching.candidates import applicant_scores
     from marketplace.pagination import ListPage
 
     everyone = list(db.session.scalars(query))
-    scores = reciprocal(shift, [a.worker_id for a in everyone]) if everyone else []
+    scores = applicant_scores(shift, everyone) if everyone else []
     # Open applications first (the firm still has to decide on them), best match first;
     # decided ones keep the order they came in.
     undecided = {AppStatus.APPLIED, AppStatus.OFFERED}

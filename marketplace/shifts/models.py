@@ -141,6 +141,21 @@ class Application(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_applications_worker_status", "worker_id", "status"),
         Index("ix_applications_shift_status", "shift_id", "status"),
+        # Brokered by an HR agency: a proposal always names its agency, and a brokered
+        # application moves past "proposed" only with the worker's consent on record
+        # (confirmed on their phone, or standing consent for the shift's category).
+        CheckConstraint("status != 'proposed' OR agency_id IS NOT NULL",
+                        name="proposal_has_agency"),
+        CheckConstraint(
+            "agency_id IS NULL OR agency_consent IS NOT NULL "
+            "OR status IN ('proposed', 'declined', 'withdrawn', 'cancelled')",
+            name="brokered_needs_consent",
+        ),
+        CheckConstraint(
+            "agency_consent IS NULL OR (agency_consent IN ('confirmed', 'standing') "
+            "AND agency_id IS NOT NULL AND agency_consent_at IS NOT NULL)",
+            name="agency_consent_known",
+        ),
         # PostgreSQL refuses two booked applications of one worker whose times overlap.
         ExcludeConstraint(
             ("worker_id", "="),
@@ -160,6 +175,11 @@ class Application(db.Model):
     ends_at: Mapped[dt.datetime]
     source: Mapped[str] = mapped_column(String(16), default="direct")
     note: Mapped[str | None] = mapped_column(String(300))
+    # The HR agency that put the worker forward (None: the worker applied themself), and how
+    # the worker consented: "confirmed" on their phone or "standing" consent for the category.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_consent: Mapped[str | None] = mapped_column(String(16))
+    agency_consent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -140,6 +140,22 @@ class WorkerRecordSchema(Schema):
     favourite = fields.Boolean()
 
 
+class BrokerCommissionSchema(Schema):
+    kind = fields.String(metadata={"description": "fixed or percent"})
+    fixed_fen = fields.Integer(allow_none=True)
+    rate_bp = fields.Integer(allow_none=True, metadata={"description": "basis points of pay"})
+    payer = fields.String(metadata={"description": "always firm"})
+    worker_fee_fen = fields.Integer(metadata={"description": "always 0"})
+
+
+class BrokerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    trust_grade = fields.String(allow_none=True, metadata={"description": "A (best) to D"})
+    consent = fields.String(allow_none=True)
+    commission = fields.Nested(BrokerCommissionSchema, allow_none=True)
+
+
 class ApplicationOutSchema(Schema):
     id = fields.Integer()
     shift_id = fields.Integer()
@@ -154,6 +170,8 @@ class ApplicationOutSchema(Schema):
     attendance = fields.Nested(AttendanceSchema, allow_none=True)
     shift = fields.Nested(ShiftBriefSchema)
     worker = fields.Nested(WorkerRecordSchema, allow_none=True)
+    agency = fields.Nested(BrokerSchema, allow_none=True, metadata={
+        "description": "the HR agency that put the worker forward, if any"})
     actions = fields.List(fields.String(validate=validate.OneOf(sorted(ACTIONS))))
 
 

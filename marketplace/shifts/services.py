@@ -263,7 +263,8 @@ def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
         update(Application)
         .where(
             Application.shift_id == shift.id,
-            Application.status.in_([AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED]),
+            Application.status.in_([AppStatus.PROPOSED, AppStatus.APPLIED, AppStatus.OFFERED,
+                                    AppStatus.CONFIRMED]),
         )
         .values(status=AppStatus.CANCELLED, updated_at=now)
     )

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 
 class AppStatus(enum.StrEnum):
+    # Put forward by an HR agency; waits for the worker to confirm on their phone. The firm
+    # does not see it until then (a worker's standing consent skips this step).
+    PROPOSED = "proposed"
     APPLIED = "applied"
     OFFERED = "offered"
     CONFIRMED = "confirmed"
@@ -22,6 +25,7 @@ class AppStatus(enum.StrEnum):
 class Actor(enum.StrEnum):
     WORKER = "worker"
     FIRM = "firm"
+    AGENCY = "agency"
     SYSTEM = "system"
 
 
@@ -34,6 +38,11 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
+    # An agency's proposal counts only once the worker confirms it (or consented beforehand).
+    Transition("confirm", AppStatus.PROPOSED, AppStatus.APPLIED, Actor.WORKER),
+    Transition("decline", AppStatus.PROPOSED, AppStatus.DECLINED, Actor.WORKER),
+    Transition("retract", AppStatus.PROPOSED, AppStatus.WITHDRAWN, Actor.AGENCY),
+    Transition("retract", AppStatus.APPLIED, AppStatus.WITHDRAWN, Actor.AGENCY),
     Transition("offer", AppStatus.APPLIED, AppStatus.OFFERED, Actor.FIRM),
     Transition("reject", AppStatus.APPLIED, AppStatus.REJECTED, Actor.FIRM),
     Transition("reject", AppStatus.OFFERED, AppStatus.REJECTED, Actor.FIRM),
@@ -47,6 +56,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("check-out", AppStatus.CHECKED_IN, AppStatus.CHECKED_IN, Actor.WORKER),
     Transition("complete", AppStatus.CHECKED_IN, AppStatus.COMPLETED, Actor.FIRM),
     Transition("no-show", AppStatus.CONFIRMED, AppStatus.NO_SHOW, Actor.FIRM),
+    Transition("cancel", AppStatus.PROPOSED, AppStatus.CANCELLED, Actor.SYSTEM),
     Transition("cancel", AppStatus.APPLIED, AppStatus.CANCELLED, Actor.SYSTEM),
     Transition("cancel", AppStatus.OFFERED, AppStatus.CANCELLED, Actor.SYSTEM),
     Transition("cancel", AppStatus.CONFIRMED, AppStatus.CANCELLED, Actor.SYSTEM),
@@ -55,6 +65,11 @@ TRANSITIONS: tuple[Transition, ...] = (
 ACTIONS: frozenset[str] = frozenset(t.action for t in TRANSITIONS if t.actor != Actor.SYSTEM)
 WORKER_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.WORKER)
 FIRM_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.FIRM)
+AGENCY_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.AGENCY)
+# Each action belongs to exactly one party (checked below), so the action names the party.
+ACTOR_OF_ACTION: dict[str, Actor] = {t.action: t.actor for t in TRANSITIONS}
+if len({(t.action, t.actor) for t in TRANSITIONS}) != len(ACTOR_OF_ACTION):
+    raise RuntimeError("an action of the state machine belongs to more than one party")
 
 # Statuses that hold one of the shift's seats (counted in Shift.filled).
 SEAT_HOLDING: frozenset[AppStatus] = frozenset(
@@ -65,7 +80,8 @@ BOOKED: frozenset[AppStatus] = frozenset(
     {AppStatus.CONFIRMED, AppStatus.CHECKED_IN, AppStatus.COMPLETED}
 )
 ACTIVE: frozenset[AppStatus] = frozenset(
-    {AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED, AppStatus.CHECKED_IN}
+    {AppStatus.PROPOSED, AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED,
+     AppStatus.CHECKED_IN}
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}

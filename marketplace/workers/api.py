@@ -14,7 +14,7 @@ def me_body(user: User) -> dict:
     return me_schema.dump({
         "id": user.id, "phone": user.phone, "name": user.name, "role": user.role,
         "status": user.status, "locale": user.locale, "firm": user.firm,
-        "profile": profile,
+        "agency": user.agency, "profile": profile,
     })
 
 

@@ -29,6 +29,15 @@ class WorkerProfileSchema(Schema):
     id_number_masked = fields.String(allow_none=True)
 
 
+class AgencyMeSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    credit_code = fields.String()
+    licence_no = fields.String()
+    verification_status = fields.String()
+    brokering_suspended = fields.Boolean()
+
+
 class MeSchema(Schema):
     id = fields.Integer()
     phone = fields.String()
@@ -37,6 +46,7 @@ class MeSchema(Schema):
     status = fields.String()
     locale = fields.String(allow_none=True)
     firm = fields.Nested(FirmSchema, allow_none=True)
+    agency = fields.Nested(AgencyMeSchema, allow_none=True)
     profile = fields.Nested(WorkerProfileSchema, allow_none=True)
 
 

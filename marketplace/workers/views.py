@@ -45,13 +45,15 @@ FEED_PER_PAGE = 20
 LIST_PER_PAGE = 20
 # Tabs of the applications page: which statuses each one lists.
 APPLICATION_TABS: dict[str, list[str]] = {
-    "active": [AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED, AppStatus.CHECKED_IN],
+    "active": [AppStatus.PROPOSED, AppStatus.APPLIED, AppStatus.OFFERED, AppStatus.CONFIRMED,
+               AppStatus.CHECKED_IN],
     "done": [AppStatus.COMPLETED, AppStatus.NO_SHOW],
     "closed": [AppStatus.WITHDRAWN, AppStatus.DECLINED, AppStatus.REJECTED,
                AppStatus.CANCELLED],
     "all": [],
 }
 ACTION_MESSAGES = {
+    "confirm": _l("Confirmed: the agency's application for you is sent to the firm."),
     "withdraw": _l("You withdrew your application."),
     "accept": _l("Offer accepted: the shift is in your calendar."),
     "decline": _l("You declined the offer."),
@@ -110,13 +112,16 @@ def act(application_id: int, action: str):
         abort(404)
     back = _back(url_for("workers.applications"))
     try:
-        applications.transition(actor=current_user, application_id=application_id,
-                                action=action)
+        application = applications.transition(actor=current_user,
+                                              application_id=application_id, action=action)
     except DomainError as error:
         _fail(error)
         return redirect(back, 303)
     db.session.commit()
-    flash(str(ACTION_MESSAGES[action]), "success")
+    if action == "decline" and application.agency_id and not application.agency_consent:
+        flash(_("You declined the agency's proposal."), "success")
+    else:
+        flash(str(ACTION_MESSAGES[action]), "success")
     return redirect(back, 303)
 
 
