@@ -7,6 +7,15 @@ from marketplace.firms.models import Favourite, Firm, Verification
 from marketplace.laborbases.models import BaseKind, LaborBase
 from marketplace.matching.models import EventKind, MatchEvent
 from marketplace.notifications.models import Notification
+from marketplace.sharing.models import (
+    AgreementWorker,
+    ListingSkill,
+    ListingStaff,
+    SharingAgreement,
+    SharingDay,
+    SharingListing,
+    StaffMember,
+)
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -29,6 +38,7 @@ from marketplace.workers.models import (
 
 __all__ = [
     "Agency",
+    "AgreementWorker",
     "ApiToken",
     "Application",
     "Attendance",
@@ -40,6 +50,8 @@ __all__ = [
     "Firm",
     "Invitation",
     "LaborBase",
+    "ListingSkill",
+    "ListingStaff",
     "MatchEvent",
     "Notification",
     "PayUnit",
@@ -47,10 +59,14 @@ __all__ = [
     "Role",
     "Setting",
     "Settlement",
+    "SharingAgreement",
+    "SharingDay",
+    "SharingListing",
     "Shift",
     "ShiftCertificate",
     "ShiftSkill",
     "ShiftStatus",
+    "StaffMember",
     "User",
     "UserStatus",
     "Verification",
