@@ -575,6 +575,14 @@ def day_shifts(agreement_id: int) -> list[tuple[dt.date, Shift]]:
         .where(SharingDay.agreement_id == agreement_id).order_by(SharingDay.day)).all()]
 
 
+def my_days(*, actor: User, agreement_id: int) -> dict[int, Application]:
+    """The worker's own applications on the agreement's day shifts, by shift id."""
+    require_worker(actor)
+    return {a.shift_id: a for a in db.session.scalars(
+        select(Application).join(SharingDay, SharingDay.shift_id == Application.shift_id)
+        .where(SharingDay.agreement_id == agreement_id, Application.worker_id == actor.id))}
+
+
 def attendance_summary(agreement_id: int) -> dict[int, dict[str, int]]:
     """Per lent worker, from their applications on the agreement's day shifts (one query):
     days booked ahead, days worked, no-shows, minutes and pay due."""
@@ -897,3 +905,32 @@ def agreements_for_listing(listing: SharingListing) -> list[SharingAgreement]:
               else SharingAgreement.need_listing_id)
     return list(db.session.scalars(select(SharingAgreement).where(column == listing.id)
                                    .order_by(SharingAgreement.id.desc()).limit(50)))
+
+
+def worker_rights(agreement: SharingAgreement) -> list[str]:
+    """The worker's rights under shared employment, in plain words, for the consent page
+    (English text for the API; the web shows them in the user's language)."""
+    lender, borrower = agreement.lender.name, agreement.borrower.name
+    pay = format(agreement.worker_pay_fen / 100, ".2f")
+    injury = (
+        N_("Work-injury insurance stays with %(lender)s, which carries the liability.",
+           lender=lender)
+        if agreement.injury_liability == InjuryLiability.LENDER else
+        N_("Work-injury insurance stays with %(lender)s; %(borrower)s compensates it for "
+           "work-injury costs as agreed.", lender=lender, borrower=borrower)
+    )
+    return [
+        N_("Your labor relationship and your contract with %(lender)s do not change: "
+           "%(lender)s keeps paying your wages and social insurance.", lender=lender),
+        N_("You receive at least %(pay)s yuan for each day worked. %(lender)s may not keep "
+           "any part of what %(borrower)s pays for you.", pay=pay, lender=lender,
+           borrower=borrower),
+        N_("Saying no is your right. It does not affect your job, pay or treatment at "
+           "%(lender)s.", lender=lender),
+        N_("Nobody may ask you to register as self-employed, to sign a service or outsourcing "
+           "contract, or to pay a fee or deposit for being lent."),
+        injury,
+        N_("You check in and out at %(borrower)s like any shift; your hours are recorded there "
+           "and shown to %(lender)s for your pay.", borrower=borrower, lender=lender),
+        N_("You can withdraw your consent at any time for the days still ahead."),
+    ]

@@ -570,3 +570,13 @@ def pending_staff_invitations(worker_id: int) -> int:
     return len(db.session.scalars(select(StaffMember.id).where(
         StaffMember.worker_id == worker_id, StaffMember.status == StaffStatus.INVITED)).all())
 
+
+
+def staff_names(listing: SharingListing) -> list[str]:
+    """Names of the staff a lender selected for its offer (for the lender's own pages)."""
+    if not listing.staff_ids:
+        return []
+    return list(db.session.scalars(
+        select(User.name).join(StaffMember, StaffMember.worker_id == User.id)
+        .where(StaffMember.id.in_(listing.staff_ids), StaffMember.firm_id == listing.firm_id)
+        .order_by(StaffMember.id)))
