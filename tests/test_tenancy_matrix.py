@@ -26,7 +26,19 @@ WORKER, FIRM, ADMIN = "worker", "firm", "admin"
 @dataclass(frozen=True)
 class Rule:
     who: str  # PUBLIC, ANY_USER, or a role
-    owner: str | None = None  # whose object the URL names: "worker_a" or "firm_a"
+    owner: str | None = None  # whose object the URL names: "worker_a" or "firm_a", or a key
+    # of OWNERS
+
+
+# The sharing exchange: firm B lends worker B to firm A under an agreement; firm C is a third
+# firm that must see nothing of either.
+OWNERS: dict[str, set[str]] = {
+    "lender": {"firm_b"},  # firm B's staff link, listing
+    "borrower": {"firm_a"},  # firm A's need
+    "parties": {"firm_a", "firm_b"},  # the agreement's two firms
+    "lent_worker": {"worker_b"},  # the worker named (and consenting) in the agreement
+    "staff_link": {"firm_b", "worker_b"},  # worker B's link to firm B, either side of it
+}
 
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -98,6 +110,54 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/admin/firms/<int:firm_id>/verify", "POST"): Rule(ADMIN),
     ("/api/v1/shifts/<int:shift_id>/candidates", "GET"): Rule(FIRM, "firm_a"),
     ("/api/v1/match", "GET"): Rule(FIRM), ("/api/v1/match", "POST"): Rule(FIRM),
+    # the sharing exchange (共享用工): firm pages
+    ("/firm/staff", "GET"): Rule(FIRM), ("/firm/staff", "POST"): Rule(FIRM),
+    ("/firm/staff/<int:staff_id>/end", "POST"): Rule(FIRM, "lender"),
+    ("/firm/staff/list-idle", "POST"): Rule(FIRM),
+    ("/firm/sharing", "GET"): Rule(FIRM),
+    ("/firm/sharing/listings/new", "GET"): Rule(FIRM),
+    ("/firm/sharing/listings/new", "POST"): Rule(FIRM),
+    ("/firm/sharing/listings/<int:listing_id>", "GET"): Rule(FIRM),  # open: the market
+    ("/firm/sharing/listings/<int:listing_id>/edit", "GET"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/edit", "POST"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/close", "POST"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/propose", "POST"): Rule(FIRM),
+    ("/firm/sharing/agreements", "GET"): Rule(FIRM),
+    ("/firm/sharing/agreements/<int:agreement_id>", "GET"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/edit", "GET"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/edit", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/sign", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/cancel", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/confirm", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/print", "GET"): Rule(FIRM, "parties"),
+    # the sharing exchange: the worker's pages
+    ("/me/sharing", "GET"): Rule(WORKER),
+    ("/me/sharing/staff/<int:staff_id>/<decision>", "POST"): Rule(WORKER, "lent_worker"),
+    ("/me/sharing/agreements/<int:agreement_id>", "GET"): Rule(WORKER, "lent_worker"),
+    ("/me/sharing/agreements/<int:agreement_id>/<decision>", "POST"):
+        Rule(WORKER, "lent_worker"),
+    # the sharing exchange: JSON API
+    ("/api/v1/sharing/staff", "GET"): Rule(FIRM), ("/api/v1/sharing/staff", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/staff/<int:staff_id>/<decision>", "POST"): Rule(PARTY, "staff_link"),
+    ("/api/v1/sharing/staff/list-idle", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/employers", "GET"): Rule(WORKER),
+    ("/api/v1/sharing/listings", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/listings", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/listings/<int:listing_id>", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/listings/<int:listing_id>", "PATCH"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/listings/<int:listing_id>/close", "POST"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/listings/<int:listing_id>/suggestions", "GET"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/agreements", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/agreements", "POST"): Rule(FIRM, "borrower"),  # names A's need
+    ("/api/v1/sharing/agreements/<int:agreement_id>", "GET"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>", "PATCH"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/sign", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/cancel", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/confirm", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/assignments", "GET"): Rule(WORKER),
+    ("/api/v1/sharing/assignments/<int:agreement_id>", "GET"): Rule(WORKER, "lent_worker"),
+    ("/api/v1/sharing/assignments/<int:agreement_id>/<decision>", "POST"):
+        Rule(WORKER, "lent_worker"),
 }
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
@@ -110,16 +170,46 @@ PAYLOADS: dict[str, dict] = {
     "/admin/firms/<int:firm_id>/<decision>": {"note": "test"},
     "/admin/ranker/promote": {"version": "no-such-model"},
     "/admin/ranker/boost": {"enabled": "y", "weight": "10"},
+    "/firm/staff": {"phone": "{worker_a_phone}"},
+    "/api/v1/sharing/staff": {"phone": "{worker_a_phone}"},
+    "/firm/staff/list-idle": {"all": "1"},
+    "/firm/sharing/listings/new": {
+        "title": "装卸工", "headcount": "2", "start_date": "{tomorrow}", "end_date": "{tomorrow}",
+        "district": "jingqu", "daily_pay": "230", "work_content": "装卸"},
+    "/api/v1/sharing/listings": {
+        "kind": "need", "title": "装卸工", "headcount": 2, "start_date": "{tomorrow}",
+        "end_date": "{tomorrow}", "district": "jingqu", "daily_pay_fen": 23000,
+        "work_content": "装卸"},
+    "/firm/sharing/listings/<int:listing_id>/edit": {
+        "title": "富余员工", "headcount": "2", "start_date": "{tomorrow}",
+        "end_date": "{tomorrow}", "district": "jingqu"},
+    "/api/v1/sharing/listings/<int:listing_id>": {"title": "富余员工"},
+    "/firm/sharing/listings/<int:listing_id>/propose": {"with_id": "{need_id}"},
+    "/api/v1/sharing/agreements": {"listing_id": "{need_id}", "counterpart_id": "{listing_id}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>": {"version": "{agreement_version}",
+                                                       "address": "临港物流园"},
+    "/firm/sharing/agreements/<int:agreement_id>/edit": {"version": "{agreement_version}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>/sign": {"version": "{agreement_version}"},
+    "/firm/sharing/agreements/<int:agreement_id>/sign": {"version": "{agreement_version}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>/confirm": {"score": 5},
+    "/firm/sharing/agreements/<int:agreement_id>/confirm": {"score": "5"},
 }
 
 # Path values that differ from the defaults for one rule: parameter -> key in the world's values.
 # A candidate to invite must be eligible (worker A has already applied to shift A).
 URL_VALUES: dict[str, dict[str, str]] = {
     "/firm/shifts/<int:shift_id>/candidates/<int:worker_id>/invite": {"worker_id": "candidate_id"},
+    "/me/sharing/staff/<int:staff_id>/<decision>": {"decision": "staff_decision"},
+    "/api/v1/sharing/staff/<int:staff_id>/<decision>": {"decision": "staff_decision"},
+    "/me/sharing/agreements/<int:agreement_id>/<decision>": {"decision": "worker_decision"},
+    "/api/v1/sharing/assignments/<int:agreement_id>/<decision>": {
+        "decision": "worker_decision"},
 }
 
 MARKER_SHIFT_B = "MARKERSHIFTB"  # firm B's private shift title (cancelled, so not public)
 MARKER_WORKER_A = "MARKERWORKERA"  # worker A's name: only A, firm A (applicant) and admins
+MARKER_STAFF_B = "MARKERSTAFFB"  # firm B's idle employee: only firm B (and admins)
+MARKER_AGREEMENT = "MARKERAGREEMENT"  # the B-lends-to-A agreement: its firms and worker B
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
@@ -159,13 +249,61 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
 
     cancel_shift(actor=firm_b, shift_id=shift_b.id)
     db.session.commit()
+    firm_c = make_firm(name="丙公司")
+    sharing_values = build_sharing(firm_a, firm_b, worker_b, make_worker)
     users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
-             "admin": admin}
+             "firm_c": firm_c, "admin": admin}
     values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
               "worker_id": worker_a.id, "user_id": worker_b.id, "candidate_id": worker_b.id,
               "action": "withdraw", "decision": "verify", "change": "suspend", "code": "en",
-              "filename": "css/app.css"}
+              "filename": "css/app.css", "worker_a_phone": worker_a.phone, **sharing_values}
     return users, values
+
+
+def build_sharing(firm_a, firm_b, worker_b, make_worker) -> dict:
+    """Firm B lists worker B and another employee (MARKER_STAFF_B) as idle staff; firm A needs
+    staff; firm B lends worker B to firm A under a signed agreement worker B consented to."""
+    import datetime as dt
+
+    from marketplace.sharing import agreements
+    from marketplace.sharing import services as sharing
+
+    staff = {}
+    # Far from every shift of the world, so no candidate list shows them for another reason.
+    idle = make_worker(name=MARKER_STAFF_B, district="rongcheng", lat=37.1652, lon=122.4867,
+                       radius=1)
+    for worker in (worker_b, idle):
+        member = sharing.add_staff(actor=firm_b, phone=worker.phone)
+        db.session.flush()
+        sharing.respond_staff(actor=worker, staff_id=member.id, accept=True)
+        staff[worker.id] = member.id
+    db.session.commit()
+    tomorrow = sharing.local_today() + dt.timedelta(days=1)
+    later = tomorrow + dt.timedelta(days=9)  # clear of shift A (in two days)
+    period = {"start_date": later, "end_date": later + dt.timedelta(days=2),
+              "district": "jingqu", "skills": ["loading"], "headcount": 2}
+    offer = sharing.create_listing(actor=firm_b, kind="offer", data={
+        "title": "乙公司富余员工", "staff_ids": sorted(staff.values()), **period})
+    need = sharing.create_listing(actor=firm_a, kind="need", data={
+        "title": "甲公司装卸需求", "work_content": "装卸", "daily_pay_fen": 23000, **period})
+    db.session.commit()
+    agreement = agreements.propose(actor=firm_a, listing_id=need.id, counterpart_id=offer.id)
+    db.session.commit()
+    agreement = agreements.update_terms(
+        actor=firm_b, agreement_id=agreement.id, version=agreement.terms_version,
+        changes={"title": f"{MARKER_AGREEMENT}装卸", "weekdays": "1234567",
+                 "worker_ids": [worker_b.id]})
+    db.session.commit()
+    for firm_user in (firm_a, firm_b):
+        agreements.sign(actor=firm_user, agreement_id=agreement.id,
+                        version=agreement.terms_version)
+        db.session.commit()
+    agreements.consent(actor=worker_b, agreement_id=agreement.id)
+    db.session.commit()
+    return {"staff_id": staff[worker_b.id], "listing_id": offer.id, "need_id": need.id,
+            "agreement_id": agreement.id, "agreement_version": agreement.terms_version,
+            "tomorrow": tomorrow.isoformat(), "staff_decision": "end",
+            "worker_decision": "withdraw"}
 
 
 def build_url(rule: str, values: dict, principal: str | None) -> str:
@@ -202,7 +340,7 @@ def request_as(app, principal, users, values, rule, method, url):
     return client.open(url, method=method, data=payload if method != "GET" else None)
 
 
-PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "admin"]
+PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "firm_c", "admin"]
 
 
 def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None:
@@ -219,7 +357,8 @@ def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None
     owner = entry.owner
     if owner == "both":
         owner = "firm_a" if role == "firm" else "worker_a" if role == "worker" else None
-    if owner and principal != owner and role != "admin":
+    owners = OWNERS.get(owner, {owner}) if owner else set()
+    if owners and principal not in owners and role != "admin":
         return 404
     return None
 
@@ -247,4 +386,9 @@ def test_each_route_as_each_visitor(app, world):
                 failures.append(f"{method} {url} as {principal}: shows worker A")
             if principal not in ("firm_b", "admin") and MARKER_SHIFT_B in body:
                 failures.append(f"{method} {url} as {principal}: shows firm B's shift")
+            if principal not in ("firm_b", "admin") and MARKER_STAFF_B in body:
+                failures.append(f"{method} {url} as {principal}: shows firm B's other staff")
+            if (principal not in ("firm_a", "firm_b", "worker_b", "admin")
+                    and MARKER_AGREEMENT in body):
+                failures.append(f"{method} {url} as {principal}: shows the agreement")
     assert not failures, "\n".join(failures)

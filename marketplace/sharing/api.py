@@ -63,8 +63,9 @@ def staff_body(member: StaffMember, lent: dict[int, SharingAgreement]) -> dict:
         "id": member.id, "status": member.status, "since": member.since,
         "job_title": member.job_title, "created_at": member.created_at,
         "responded_at": member.responded_at,
-        "worker": {"id": worker.id, "name": worker.name, "phone": mask_phone(worker.phone),
-                   "skills": profile.skills if profile else []},
+        "worker": {"id": worker.id, "name": worker.name if member.confirmed else None,
+                   "phone": mask_phone(worker.phone),
+                   "skills": profile.skills if profile and member.confirmed else []},
         "lent_to": None if agreement is None else {
             "agreement_id": agreement.id, "borrower": agreement.borrower.name,
             "until": agreement.end_date},
@@ -380,7 +381,7 @@ def confirm_agreement(agreement_id: int):
            response=AssignmentListSchema, roles=("worker",))
 def list_assignments():
     rows = agreements.assignments_for(actor=current_api_user())
-    return AssignmentListSchema().dump({"items": [assignment_body(r) for r in rows]})
+    return {"items": [assignment_body(r) for r in rows]}
 
 
 @operation("/sharing/assignments/<int:agreement_id>", methods=["GET"], summary="One agreement "

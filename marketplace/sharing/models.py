@@ -100,6 +100,12 @@ class StaffMember(db.Model):
     firm: Mapped[Firm] = relationship(lazy="joined")  # noqa: F821
     worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="joined")  # noqa: F821
 
+    @property
+    def confirmed(self) -> bool:
+        """The worker said yes at some point: until then the firm sees only the masked phone
+        it typed, never the account's name (a phone number must not reveal who owns it)."""
+        return self.responded_at is not None and self.status != StaffStatus.DECLINED
+
 
 listing_skills = Table(
     "sharing_listing_skills",

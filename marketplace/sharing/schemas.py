@@ -28,7 +28,8 @@ class StaffInSchema(Schema):
 
 class StaffWorkerSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = fields.String(allow_none=True,
+                         metadata={"description": "shown once the worker has confirmed"})
     phone = fields.String(metadata=MASKED)
     skills = fields.List(fields.String())
 
