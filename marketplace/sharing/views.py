@@ -97,8 +97,9 @@ def add_staff():
         db.session.rollback()
         if error.status == 403:
             raise
-        apply_field_errors(form, error)
-        return _render_staff(form, error.status)
+        _place_errors(form, error)
+        # A number without a worker account is a problem with what was typed, not a page.
+        return _render_staff(form, 422 if error.status == 404 else error.status)
     db.session.commit()
     flash(_("Added. Your employee confirms on their phone, under 共享用工 in the app."),
           "success")
