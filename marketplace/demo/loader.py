@@ -132,6 +132,11 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
     market = builder.build()
     _write(market)
     db.session.commit()
+    # The sharing exchange (共享用工): staff lists, listings, agreements, through its services.
+    from marketplace.sharing.demo import load_sharing
+
+    sharing = load_sharing(seed=seed, demo_firm_phone=FIRM_PHONE, demo_worker_phone=WORKER_PHONE)
+    db.session.commit()
     return {
         "firms": len(market.rows["firms"]),
         "workers": builder.worker_count,
@@ -139,6 +144,7 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
         "shifts": len(market.rows["shifts"]),
         "applications": len(market.rows["applications"]),
         "events": len(market.history),
+        **sharing,
         "seconds": round(time.perf_counter() - began, 1),
         "demo password": DEMO_PASSWORD,
         "admin": ADMIN_PHONE,
