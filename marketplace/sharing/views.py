@@ -332,10 +332,14 @@ def _agreement_context(agreement) -> dict:
     side = agreements.side_of(current_user, agreement)
     workers = agreements.visible_workers(current_user, agreement)
     hidden = len(agreement.workers) - len(workers)
+    days = agreements.day_shifts(agreement.id)
+    now = utcnow()
     return {
+        "period_over": not any(shift.status == "open" and shift.ends_at > now
+                               for _day, shift in days),
         "agreement": agreement, "side": side, "workers": workers, "hidden": hidden,
         "summary": agreements.attendance_summary(agreement.id),
-        "days": agreements.day_shifts(agreement.id),
+        "days": days,
         "consented": any(w.consented_version is not None for w in agreement.workers),
         "signed_by_me": agreement.lender_signed_at if side == "lender"
         else agreement.borrower_signed_at,
