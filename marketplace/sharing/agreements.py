@@ -12,6 +12,9 @@ lives) by the database:
   (`not_lender_staff`); no pushing workers into self-employment
   (`self_employment_pressure`).
 
+Services that change an agreement take the database's write lock first (on SQLite; see
+`begin_write_transaction`), as accepting an offer does: call them first in a transaction.
+
 Any change of terms voids the signatures (a conditional UPDATE on `terms_version`, so a change
 racing a signature either lands before it and the signature fails, or after it and clears it).
 Once a worker has consented, the terms are locked.
@@ -370,6 +373,7 @@ def update_terms(*, actor: User, agreement_id: int, version: int,
                  changes: dict[str, Any]) -> SharingAgreement:
     """Change the terms (either firm; only the lender names workers). Any change voids both
     signatures and starts a new terms version; after a worker consented, terms are locked."""
+    begin_write_transaction()
     agreement, side = _party(actor, agreement_id)
     if agreement.status not in (AgreementStatus.DRAFT, AgreementStatus.SIGNED):
         raise Conflict(
@@ -451,6 +455,7 @@ def update_terms(*, actor: User, agreement_id: int, version: int,
 def sign(*, actor: User, agreement_id: int, version: int) -> SharingAgreement:
     """Sign the current terms version for the actor's firm; with both signatures the named
     workers are asked for their consent."""
+    begin_write_transaction()
     agreement, side = _party(actor, agreement_id)
     if agreement.status != AgreementStatus.DRAFT:
         raise InvalidTransition(N_("This agreement is not waiting for signatures"))
@@ -734,6 +739,8 @@ def _refuse_overlaps(worker_id: int, shifts: list[Shift]) -> None:
 
 def decline(*, actor: User, agreement_id: int) -> AgreementWorker:
     """The worker says no. Refusing is their right and changes nothing at their own firm."""
+    require_worker(actor)
+    begin_write_transaction()
     row = _assignment(actor, agreement_id)
     agreement = row.agreement
     if agreement.status not in (AgreementStatus.SIGNED, AgreementStatus.ACTIVE):
@@ -754,6 +761,8 @@ def decline(*, actor: User, agreement_id: int) -> AgreementWorker:
 def withdraw(*, actor: User, agreement_id: int) -> AgreementWorker:
     """The worker stops being lent: every booked day still ahead is withdrawn (days already
     worked stay on record)."""
+    require_worker(actor)
+    begin_write_transaction()
     row = _assignment(actor, agreement_id)
     agreement = row.agreement
     if row.consent != Consent.CONSENTED or agreement.status != AgreementStatus.ACTIVE:
@@ -785,6 +794,7 @@ def withdraw(*, actor: User, agreement_id: int) -> AgreementWorker:
 def cancel(*, actor: User, agreement_id: int, reason: str = "") -> SharingAgreement:
     """Either firm ends the agreement early: the booked days still ahead are cancelled (the
     workers are told); days already worked stay on record."""
+    begin_write_transaction()
     agreement, side = _party(actor, agreement_id)
     if agreement.status not in OPEN_STATUSES:
         raise InvalidTransition(N_("This agreement is already closed"))
@@ -835,6 +845,7 @@ def cancel(*, actor: User, agreement_id: int, reason: str = "") -> SharingAgreem
 def confirm(*, actor: User, agreement_id: int, score: int, comment: str = "") -> SharingAgreement:
     """At the end, each firm confirms the agreement was carried out and rates the other; with
     both confirmations the agreement is closed."""
+    begin_write_transaction()
     agreement, side = _party(actor, agreement_id)
     if agreement.status != AgreementStatus.ACTIVE:
         raise InvalidTransition(N_("Only an agreement under way can be confirmed at its end"))
