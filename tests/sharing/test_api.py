@@ -177,16 +177,54 @@ def test_other_firms_and_workers_reach_nothing(client, parties, make_firm, make_
     assert error(client.get(f"{API}/staff", headers=outsider), 403)
 
 
-def test_bodies_with_unknown_or_privileged_fields_are_422(client, parties):
+PRIVILEGED = {"id": 999, "status": "completed", "firm_id": 1, "filled": 5, "verified": True,
+              "role": "admin", "lender_firm_id": 1, "terms_version": 9, "consent": "consented",
+              "lender_signed_at": "2026-01-01T00:00:00+08:00"}
+
+
+@pytest.mark.parametrize("key", sorted(PRIVILEGED))
+def test_bodies_with_privileged_fields_are_422_and_change_nothing(client, parties,
+                                                                  make_agreement, key):
+    from sqlalchemy import text
+
     p = parties
-    for url, body in (
-        (f"{API}/staff", {"phone": p["worker"].phone, "status": "active"}),
-        (f"{API}/listings", {"kind": "need", "title": "x", "firm_id": 1}),
-        (f"{API}/agreements", {"listing_id": 1, "counterpart_id": 2, "status": "signed"}),
-        (f"{API}/staff/list-idle", {"staff_ids": [], "id": 3}),
-    ):
-        response = client.post(url, json=body, headers=p["L"])
+    staff = staff_up(client, p)
+    agreement = make_agreement(p["lender"], p["borrower"], [p["worker"]], sign=False)
+    version = agreement.terms_version
+    tables = ("staff_members", "sharing_listings", "sharing_agreements",
+              "sharing_agreement_workers", "applications")
+
+    def snapshot() -> dict:
+        db.session.rollback()
+        return {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in tables} | {"agreement": db.session.execute(text(
+                    "SELECT status, terms_version, address, lender_signed_at "
+                    "FROM sharing_agreements")).all()}
+
+    calls = [
+        (p["L"], "post", f"{API}/staff", {"phone": p["borrower"].phone}),
+        (p["L"], "post", f"{API}/staff/list-idle", {}),
+        (p["B"], "post", f"{API}/listings", {
+            "kind": "need", "title": "分拣", "headcount": 1, "district": "jingqu",
+            "work_content": "分拣", "daily_pay_fen": 23000, **period()}),
+        (p["L"], "patch", f"{API}/listings/{agreement.offer_listing_id}", {"title": "新"}),
+        (p["L"], "post", f"{API}/agreements", {"listing_id": agreement.offer_listing_id,
+                                               "counterpart_id": agreement.need_listing_id}),
+        (p["B"], "patch", f"{API}/agreements/{agreement.id}", {"version": version,
+                                                               "address": "别处"}),
+        (p["L"], "post", f"{API}/agreements/{agreement.id}/sign", {"version": version}),
+        (p["L"], "post", f"{API}/agreements/{agreement.id}/cancel", {"reason": "x"}),
+        (p["L"], "post", f"{API}/agreements/{agreement.id}/confirm", {"score": 5}),
+        (p["W"], "post", f"{API}/assignments/{agreement.id}/consent", {}),
+        (p["W"], "post", f"{API}/staff/{staff['worker']}/end", {}),
+    ]
+    before = snapshot()
+    for headers, method, url, body in calls:
+        response = getattr(client, method)(url, json={**body, key: PRIVILEGED[key]},
+                                           headers=headers)
         assert response.status_code == 422, (url, response.get_json())
+        assert key in response.get_json()["error"]["fields"], (url, response.get_json())
+    assert snapshot() == before
 
 
 def test_unverified_firms_are_refused(client, make_firm, api_token):
