@@ -35,6 +35,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
@@ -141,7 +142,13 @@ def visible_workers(actor: User, agreement: SharingAgreement) -> list[AgreementW
 def list_agreements(*, actor: User, page: int, per_page: int, status: str | None = None):
     if actor.role != Role.FIRM or actor.firm_id is None:
         raise Forbidden(N_("Only firm accounts can do this"))
-    query = select(SharingAgreement).where(
+    query = select(SharingAgreement).options(
+        selectinload(SharingAgreement.workers).joinedload(AgreementWorker.worker),
+        selectinload(SharingAgreement.lender_signer),
+        selectinload(SharingAgreement.borrower_signer),
+        selectinload(SharingAgreement.lender_confirmer),
+        selectinload(SharingAgreement.borrower_confirmer),
+    ).where(
         (SharingAgreement.lender_firm_id == actor.firm_id)
         | (SharingAgreement.borrower_firm_id == actor.firm_id))
     if status == "open":
@@ -591,16 +598,24 @@ def my_days(*, actor: User, agreement_id: int) -> dict[int, Application]:
 def attendance_summary(agreement_id: int) -> dict[int, dict[str, int]]:
     """Per lent worker, from their applications on the agreement's day shifts (one query):
     days booked ahead, days worked, no-shows, minutes and pay due."""
+    return attendance_summaries([agreement_id]).get(agreement_id, {})
+
+
+def attendance_summaries(agreement_ids: list[int]) -> dict[int, dict[int, dict[str, int]]]:
+    """`attendance_summary` of several agreements in one query: agreement -> worker -> figures."""
+    if not agreement_ids:
+        return {}
     rows = db.session.execute(
-        select(Application.worker_id, Application.status, func.count(),
+        select(SharingDay.agreement_id, Application.worker_id, Application.status, func.count(),
                func.coalesce(func.sum(Attendance.minutes_worked), 0),
                func.coalesce(func.sum(Attendance.pay_due_fen), 0))
         .join(SharingDay, SharingDay.shift_id == Application.shift_id)
         .outerjoin(Attendance, Attendance.application_id == Application.id)
-        .where(SharingDay.agreement_id == agreement_id)
-        .group_by(Application.worker_id, Application.status)).all()
-    summary: dict[int, dict[str, int]] = {}
-    for worker_id, status, count, minutes, pay in rows:
+        .where(SharingDay.agreement_id.in_(agreement_ids))
+        .group_by(SharingDay.agreement_id, Application.worker_id, Application.status)).all()
+    result: dict[int, dict[int, dict[str, int]]] = {}
+    for agreement_id, worker_id, status, count, minutes, pay in rows:
+        summary = result.setdefault(agreement_id, {})
         entry = summary.setdefault(worker_id, {"booked": 0, "checked_in": 0, "completed": 0,
                                                "no_show": 0, "minutes": 0, "pay_due_fen": 0})
         key = {AppStatus.CONFIRMED: "booked", AppStatus.CHECKED_IN: "checked_in",
@@ -609,7 +624,7 @@ def attendance_summary(agreement_id: int) -> dict[int, dict[str, int]]:
             entry[key] += count
         entry["minutes"] += int(minutes)
         entry["pay_due_fen"] += int(pay)
-    return summary
+    return result
 
 
 # --------------------------------------------------------------------------- the worker

@@ -83,8 +83,10 @@ def listing_body(actor: User, listing: SharingListing) -> dict:
     }
 
 
-def agreement_body(actor: User, agreement: SharingAgreement) -> dict:
-    summary = agreements.attendance_summary(agreement.id)
+def agreement_body(actor: User, agreement: SharingAgreement,
+                   summary: dict[int, dict] | None = None) -> dict:
+    if summary is None:
+        summary = agreements.attendance_summary(agreement.id)
     empty = {"booked": 0, "completed": 0, "no_show": 0, "minutes": 0, "pay_due_fen": 0}
     workers = [{
         "worker_id": row.worker_id, "name": row.worker.name,
@@ -97,8 +99,7 @@ def agreement_body(actor: User, agreement: SharingAgreement) -> dict:
         return {"by": user.name if user else None, "at": at}
 
     def confirmation(side: str) -> dict:
-        by_id = getattr(agreement, f"{side}_confirmed_by_id")
-        user = db.session.get(User, by_id) if by_id else None
+        user = getattr(agreement, f"{side}_confirmer")
         return {"by": user.name if user else None,
                 "at": getattr(agreement, f"{side}_confirmed_at"),
                 "rating": getattr(agreement, f"{side}_rating"),
@@ -297,7 +298,9 @@ def list_agreements():
     actor = current_api_user()
     page = agreements.list_agreements(actor=actor, page=query["page"],
                                       per_page=query["per_page"], status=query.get("status"))
-    return page_body(page, [agreement_body(actor, a) for a in page.items])
+    summaries = agreements.attendance_summaries([a.id for a in page.items])
+    return page_body(page, [agreement_body(actor, a, summaries.get(a.id, {}))
+                            for a in page.items])
 
 
 @operation("/sharing/agreements", methods=["POST"], summary="Propose a draft agreement from "

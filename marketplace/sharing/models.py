@@ -256,6 +256,10 @@ class SharingAgreement(db.Model):
         foreign_keys=[lender_signed_by_id])
     borrower_signer: Mapped[User | None] = relationship(  # noqa: F821
         foreign_keys=[borrower_signed_by_id])
+    lender_confirmer: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys=[lender_confirmed_by_id])
+    borrower_confirmer: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys=[borrower_confirmed_by_id])
 
     @property
     def headcount(self) -> int:

@@ -250,3 +250,33 @@ def test_sharing_paths_are_in_the_openapi_document(client):
     patch = spec["paths"]["/sharing/agreements/{agreement_id}"]["patch"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(patch["responses"])
     assert patch["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_the_agreement_list_costs_the_same_queries_for_two_or_six(client, parties,
+                                                                  make_agreement, make_staff):
+    from sqlalchemy import event
+
+    p = parties
+
+    def queries() -> int:
+        count = 0
+
+        def seen(*_args):
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            body = ok(client.get(f"{API}/agreements", headers=p["L"]))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        return count, body["total"]
+
+    for n in range(6):
+        worker = make_staff(p["lender"], name=f"员工{n}")
+        make_agreement(p["lender"], p["borrower"], [worker], days=2)
+        if n == 1:
+            two = queries()
+    six = queries()
+    assert (two[1], six[1]) == (2, 6)
+    assert six[0] == two[0], (two, six)
