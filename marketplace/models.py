@@ -13,6 +13,15 @@ from marketplace.firms.models import Favourite, Firm, Verification
 from marketplace.laborbases.models import BaseKind, LaborBase
 from marketplace.matching.models import EventKind, MatchEvent
 from marketplace.notifications.models import Notification
+from marketplace.sharing.models import (
+    AgreementWorker,
+    ListingSkill,
+    ListingStaff,
+    SharingAgreement,
+    SharingDay,
+    SharingListing,
+    StaffMember,
+)
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -36,6 +45,7 @@ from marketplace.workers.models import (
 __all__ = [
     "Agency",
     "AgencyComplaint",
+    "AgreementWorker",
     "ApiToken",
     "Application",
     "Attendance",
@@ -48,6 +58,8 @@ __all__ = [
     "Firm",
     "Invitation",
     "LaborBase",
+    "ListingSkill",
+    "ListingStaff",
     "MatchEvent",
     "Notification",
     "PayUnit",
@@ -56,10 +68,14 @@ __all__ = [
     "RosterMembership",
     "Setting",
     "Settlement",
+    "SharingAgreement",
+    "SharingDay",
+    "SharingListing",
     "Shift",
     "ShiftCertificate",
     "ShiftSkill",
     "ShiftStatus",
+    "StaffMember",
     "StandingConsent",
     "User",
     "UserStatus",

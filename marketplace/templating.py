@@ -107,6 +107,29 @@ def notification_text(message: str) -> str:
         "firm_verified": _("Your firm is verified: you can post shifts now"),
         "firm_rejected": _("Your firm's verification was rejected"),
         **_agency_notification_texts(subject),
+        # the sharing exchange (共享用工)
+        "sharing_staff_invite": _("%(s)s lists you as its employee: please confirm", s=subject),
+        "sharing_staff_accepted": _("%(s)s confirmed being on your staff", s=subject),
+        "sharing_staff_declined": _("%(s)s declined to be on your staff list", s=subject),
+        "sharing_staff_left": _("%(s)s left your staff list", s=subject),
+        "sharing_proposal": _("%(s)s proposes a sharing agreement", s=subject),
+        "sharing_changed": _("The terms of the sharing agreement \u201c%(s)s\u201d changed: "
+                             "any signature is void", s=subject),
+        "sharing_signed_one": _("The other firm signed the sharing agreement \u201c%(s)s\u201d",
+                                s=subject),
+        "sharing_signed": _("The sharing agreement \u201c%(s)s\u201d is signed by both firms",
+                            s=subject),
+        "sharing_consent_request": _("%(s)s would like to lend you to another firm: read and "
+                                     "decide", s=subject),
+        "sharing_consented": _("%(s)s agreed to be lent", s=subject),
+        "sharing_declined": _("%(s)s declined to be lent", s=subject),
+        "sharing_withdrawn": _("%(s)s withdrew their consent to be lent", s=subject),
+        "sharing_cancelled": _("The sharing agreement \u201c%(s)s\u201d was cancelled",
+                               s=subject),
+        "sharing_confirmed_one": _("The other firm confirmed the end of \u201c%(s)s\u201d",
+                                   s=subject),
+        "sharing_completed": _("The sharing agreement \u201c%(s)s\u201d is completed",
+                               s=subject),
     }
     return texts.get(key, message)
 

@@ -32,7 +32,19 @@ WORKER, FIRM, ADMIN, AGENCY = "worker", "firm", "admin", "agency"
 @dataclass(frozen=True)
 class Rule:
     who: str  # PUBLIC, ANY_USER, or a role
-    owner: str | None = None  # whose object the URL names: "worker_a", "firm_a", "agency_a"
+    owner: str | None = None  # whose object the URL names: "worker_a", "firm_a", "agency_a",
+    # or a key of OWNERS
+
+
+# The sharing exchange: firm B lends worker B to firm A under an agreement; firm C is a third
+# firm that must see nothing of either.
+OWNERS: dict[str, set[str]] = {
+    "lender": {"firm_b"},  # firm B's staff link, listing
+    "borrower": {"firm_a"},  # firm A's need
+    "parties": {"firm_a", "firm_b"},  # the agreement's two firms
+    "lent_worker": {"worker_b"},  # the worker named (and consenting) in the agreement
+    "staff_link": {"firm_b", "worker_b"},  # worker B's link to firm B, either side of it
+}
 
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -165,6 +177,54 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/admin/agencies/<int:agency_id>/brokering", "POST"): Rule(ADMIN),
     ("/api/v1/admin/agencies/ranking", "GET"): Rule(ADMIN),
     ("/api/v1/admin/agencies/complaints/<int:complaint_id>/decide", "POST"): Rule(ADMIN),
+    # the sharing exchange (共享用工): firm pages
+    ("/firm/staff", "GET"): Rule(FIRM), ("/firm/staff", "POST"): Rule(FIRM),
+    ("/firm/staff/<int:staff_id>/end", "POST"): Rule(FIRM, "lender"),
+    ("/firm/staff/list-idle", "POST"): Rule(FIRM),
+    ("/firm/sharing", "GET"): Rule(FIRM),
+    ("/firm/sharing/listings/new", "GET"): Rule(FIRM),
+    ("/firm/sharing/listings/new", "POST"): Rule(FIRM),
+    ("/firm/sharing/listings/<int:listing_id>", "GET"): Rule(FIRM),  # open: the market
+    ("/firm/sharing/listings/<int:listing_id>/edit", "GET"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/edit", "POST"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/close", "POST"): Rule(FIRM, "lender"),
+    ("/firm/sharing/listings/<int:listing_id>/propose", "POST"): Rule(FIRM),
+    ("/firm/sharing/agreements", "GET"): Rule(FIRM),
+    ("/firm/sharing/agreements/<int:agreement_id>", "GET"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/edit", "GET"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/edit", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/sign", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/cancel", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/confirm", "POST"): Rule(FIRM, "parties"),
+    ("/firm/sharing/agreements/<int:agreement_id>/print", "GET"): Rule(FIRM, "parties"),
+    # the sharing exchange: the worker's pages
+    ("/me/sharing", "GET"): Rule(WORKER),
+    ("/me/sharing/staff/<int:staff_id>/<decision>", "POST"): Rule(WORKER, "lent_worker"),
+    ("/me/sharing/agreements/<int:agreement_id>", "GET"): Rule(WORKER, "lent_worker"),
+    ("/me/sharing/agreements/<int:agreement_id>/<decision>", "POST"):
+        Rule(WORKER, "lent_worker"),
+    # the sharing exchange: JSON API
+    ("/api/v1/sharing/staff", "GET"): Rule(FIRM), ("/api/v1/sharing/staff", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/staff/<int:staff_id>/<decision>", "POST"): Rule(PARTY, "staff_link"),
+    ("/api/v1/sharing/staff/list-idle", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/employers", "GET"): Rule(WORKER),
+    ("/api/v1/sharing/listings", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/listings", "POST"): Rule(FIRM),
+    ("/api/v1/sharing/listings/<int:listing_id>", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/listings/<int:listing_id>", "PATCH"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/listings/<int:listing_id>/close", "POST"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/listings/<int:listing_id>/suggestions", "GET"): Rule(FIRM, "lender"),
+    ("/api/v1/sharing/agreements", "GET"): Rule(FIRM),
+    ("/api/v1/sharing/agreements", "POST"): Rule(FIRM, "borrower"),  # names A's need
+    ("/api/v1/sharing/agreements/<int:agreement_id>", "GET"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>", "PATCH"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/sign", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/cancel", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/agreements/<int:agreement_id>/confirm", "POST"): Rule(FIRM, "parties"),
+    ("/api/v1/sharing/assignments", "GET"): Rule(WORKER),
+    ("/api/v1/sharing/assignments/<int:agreement_id>", "GET"): Rule(WORKER, "lent_worker"),
+    ("/api/v1/sharing/assignments/<int:agreement_id>/<decision>", "POST"):
+        Rule(WORKER, "lent_worker"),
 }
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
@@ -201,18 +261,48 @@ PAYLOADS: dict[str, dict] = {
     "/api/v1/admin/agencies/<int:agency_id>/brokering": {"suspended": True, "reason": "test"},
     "/api/v1/admin/agencies/complaints/<int:complaint_id>/decide": {"uphold": False,
                                                                     "note": "test"},
+    "/firm/staff": {"phone": "{worker_a_phone}"},
+    "/api/v1/sharing/staff": {"phone": "{worker_a_phone}"},
+    "/firm/staff/list-idle": {"all": "1"},
+    "/firm/sharing/listings/new": {
+        "title": "装卸工", "headcount": "2", "start_date": "{tomorrow}", "end_date": "{tomorrow}",
+        "district": "jingqu", "daily_pay": "230", "work_content": "装卸"},
+    "/api/v1/sharing/listings": {
+        "kind": "need", "title": "装卸工", "headcount": 2, "start_date": "{tomorrow}",
+        "end_date": "{tomorrow}", "district": "jingqu", "daily_pay_fen": 23000,
+        "work_content": "装卸"},
+    "/firm/sharing/listings/<int:listing_id>/edit": {
+        "title": "富余员工", "headcount": "2", "start_date": "{tomorrow}",
+        "end_date": "{tomorrow}", "district": "jingqu"},
+    "/api/v1/sharing/listings/<int:listing_id>": {"title": "富余员工"},
+    "/firm/sharing/listings/<int:listing_id>/propose": {"with_id": "{need_id}"},
+    "/api/v1/sharing/agreements": {"listing_id": "{need_id}", "counterpart_id": "{listing_id}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>": {"version": "{agreement_version}",
+                                                       "address": "临港物流园"},
+    "/firm/sharing/agreements/<int:agreement_id>/edit": {"version": "{agreement_version}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>/sign": {"version": "{agreement_version}"},
+    "/firm/sharing/agreements/<int:agreement_id>/sign": {"version": "{agreement_version}"},
+    "/api/v1/sharing/agreements/<int:agreement_id>/confirm": {"score": 5},
+    "/firm/sharing/agreements/<int:agreement_id>/confirm": {"score": "5"},
 }
 
 # Path values that differ from the defaults for one rule: parameter -> key in the world's values.
 # A candidate to invite must be eligible (worker A has already applied to shift A).
 URL_VALUES: dict[str, dict[str, str]] = {
     "/firm/shifts/<int:shift_id>/candidates/<int:worker_id>/invite": {"worker_id": "candidate_id"},
+    "/me/sharing/staff/<int:staff_id>/<decision>": {"decision": "staff_decision"},
+    "/api/v1/sharing/staff/<int:staff_id>/<decision>": {"decision": "staff_decision"},
+    "/me/sharing/agreements/<int:agreement_id>/<decision>": {"decision": "worker_decision"},
+    "/api/v1/sharing/assignments/<int:agreement_id>/<decision>": {
+        "decision": "worker_decision"},
 }
 
 MARKER_SHIFT_B = "MARKERSHIFTB"  # firm B's private shift title (cancelled, so not public)
 # worker A's name: only A, firm A (applicant), agency A (roster) and admins
 MARKER_WORKER_A = "MARKERWORKERA"
 MARKER_WORKER_B = "MARKERWORKERB"  # worker B's name: on agency B's roster, never agency A's
+MARKER_STAFF_B = "MARKERSTAFFB"  # firm B's idle employee: only firm B (and admins)
+MARKER_AGREEMENT = "MARKERAGREEMENT"  # the B-lends-to-A agreement: its firms and worker B
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
@@ -260,8 +350,10 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
 
     cancel_shift(actor=firm_b, shift_id=shift_b.id)
     db.session.commit()
+    firm_c = make_firm(name="丙公司")
+    sharing_values = build_sharing(firm_a, firm_b, worker_b, make_worker)
     users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
-             "admin": admin, "agency_a": agency_a, "agency_b": agency_b}
+             "firm_c": firm_c, "admin": admin, "agency_a": agency_a, "agency_b": agency_b}
     commission = db.session.scalar(select(Commission).where(
         Commission.application_id == app_a.id))
     values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
@@ -270,7 +362,7 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
               "filename": "css/app.css", "agency_id": agency_a.agency_id,
               "membership_id": membership_a.id, "answer": "decline",
               "commission_id": commission.id, "complaint_id": complaint.id,
-              "verdict": "dismiss"}
+              "verdict": "dismiss", "worker_a_phone": worker_a.phone, **sharing_values}
     return users, values
 
 
@@ -296,6 +388,52 @@ def enrol(agency_user, worker, consent=()):
                             categories=list(consent))
     db.session.commit()
     return membership
+
+
+def build_sharing(firm_a, firm_b, worker_b, make_worker) -> dict:
+    """Firm B lists worker B and another employee (MARKER_STAFF_B) as idle staff; firm A needs
+    staff; firm B lends worker B to firm A under a signed agreement worker B consented to."""
+    import datetime as dt
+
+    from marketplace.sharing import agreements
+    from marketplace.sharing import services as sharing
+
+    staff = {}
+    # Far from every shift of the world, so no candidate list shows them for another reason.
+    idle = make_worker(name=MARKER_STAFF_B, district="rongcheng", lat=37.1652, lon=122.4867,
+                       radius=1)
+    for worker in (worker_b, idle):
+        member = sharing.add_staff(actor=firm_b, phone=worker.phone)
+        db.session.flush()
+        sharing.respond_staff(actor=worker, staff_id=member.id, accept=True)
+        staff[worker.id] = member.id
+    db.session.commit()
+    tomorrow = sharing.local_today() + dt.timedelta(days=1)
+    later = tomorrow + dt.timedelta(days=9)  # clear of shift A (in two days)
+    period = {"start_date": later, "end_date": later + dt.timedelta(days=2),
+              "district": "jingqu", "skills": ["loading"], "headcount": 2}
+    offer = sharing.create_listing(actor=firm_b, kind="offer", data={
+        "title": "乙公司富余员工", "staff_ids": sorted(staff.values()), **period})
+    need = sharing.create_listing(actor=firm_a, kind="need", data={
+        "title": "甲公司装卸需求", "work_content": "装卸", "daily_pay_fen": 23000, **period})
+    db.session.commit()
+    agreement = agreements.propose(actor=firm_a, listing_id=need.id, counterpart_id=offer.id)
+    db.session.commit()
+    agreement = agreements.update_terms(
+        actor=firm_b, agreement_id=agreement.id, version=agreement.terms_version,
+        changes={"title": f"{MARKER_AGREEMENT}装卸", "weekdays": "1234567",
+                 "worker_ids": [worker_b.id]})
+    db.session.commit()
+    for firm_user in (firm_a, firm_b):
+        agreements.sign(actor=firm_user, agreement_id=agreement.id,
+                        version=agreement.terms_version)
+        db.session.commit()
+    agreements.consent(actor=worker_b, agreement_id=agreement.id)
+    db.session.commit()
+    return {"staff_id": staff[worker_b.id], "listing_id": offer.id, "need_id": need.id,
+            "agreement_id": agreement.id, "agreement_version": agreement.terms_version,
+            "tomorrow": tomorrow.isoformat(), "staff_decision": "end",
+            "worker_decision": "withdraw"}
 
 
 def build_url(rule: str, values: dict, principal: str | None) -> str:
@@ -342,7 +480,7 @@ def request_as(app, principal, users, values, rule, method, url):
     return client.open(url, method=method, data=payload if method != "GET" else None)
 
 
-PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "admin", "agency_a",
+PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "firm_c", "admin", "agency_a",
               "agency_b"]
 
 
@@ -361,7 +499,8 @@ def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None
     owner = entry.owner
     if owner == "both":
         owner = {"firm": "firm_a", "worker": "worker_a", "agency": "agency_a"}.get(role)
-    if owner and principal != owner and role != "admin":
+    owners = OWNERS.get(owner, {owner}) if owner else set()
+    if owners and principal not in owners and role != "admin":
         return 404
     return None
 
@@ -391,4 +530,9 @@ def test_each_route_as_each_visitor(app, world):
                 failures.append(f"{method} {url} as {principal}: shows worker B")
             if principal not in ("firm_b", "admin") and MARKER_SHIFT_B in body:
                 failures.append(f"{method} {url} as {principal}: shows firm B's shift")
+            if principal not in ("firm_b", "admin") and MARKER_STAFF_B in body:
+                failures.append(f"{method} {url} as {principal}: shows firm B's other staff")
+            if (principal not in ("firm_a", "firm_b", "worker_b", "admin")
+                    and MARKER_AGREEMENT in body):
+                failures.append(f"{method} {url} as {principal}: shows the agreement")
     assert not failures, "\n".join(failures)

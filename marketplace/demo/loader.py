@@ -136,6 +136,11 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
     agencies = add_agencies(seed=seed, base=builder.base, password_hash=builder.password_hash,
                             admin_id=builder.admin_id)
     db.session.commit()
+    # The sharing exchange (共享用工): staff lists, listings, agreements, through its services.
+    from marketplace.sharing.demo import load_sharing
+
+    sharing = load_sharing(seed=seed, demo_firm_phone=FIRM_PHONE, demo_worker_phone=WORKER_PHONE)
+    db.session.commit()
     return {
         "firms": len(market.rows["firms"]),
         "workers": builder.worker_count,
@@ -143,6 +148,7 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
         "shifts": len(market.rows["shifts"]),
         "applications": len(market.rows["applications"]),
         "events": len(market.history),
+        **sharing,
         "seconds": round(time.perf_counter() - began, 1),
         "demo password": DEMO_PASSWORD,
         "admin": ADMIN_PHONE,

@@ -109,7 +109,7 @@ def users_by_id(user_ids) -> dict[int, User]:
 
 def _open_own_shift(actor: User, shift_id: int):
     shift = get_own_shift(actor=actor, shift_id=shift_id)
-    if shift.status != ShiftStatus.OPEN:
+    if shift.status != ShiftStatus.OPEN or not shift.listed:
         raise Conflict(N_("Only open shifts can be offered"), code="shift_closed")
     return shift
 

@@ -166,7 +166,7 @@ def eligible_workers(shift: Shift, among=None) -> list[int]:
 def suggest(*, actor: User, shift_id: int, limit: int = 20) -> list[Candidate]:
     """The best workers who have not applied yet, for the firm to invite."""
     shift = get_own_shift(actor=actor, shift_id=shift_id)
-    if shift.status != ShiftStatus.OPEN:
+    if shift.status != ShiftStatus.OPEN or not shift.listed:
         raise Conflict(N_("Only open shifts have candidates"), code="shift_closed")
     ids = eligible_workers(shift)
     if not ids:

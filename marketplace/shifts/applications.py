@@ -87,7 +87,7 @@ def file_application(*, actor: User, worker_id: int, shift_id: int, note: str = 
     overlapping booking, one application per worker and shift."""
     messages = _SELF_MESSAGES if agency_id is None else _BROKER_MESSAGES
     shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.status != ShiftStatus.OPEN:
+    if shift is None or shift.status != ShiftStatus.OPEN or not shift.listed:
         raise NotFound(N_("Shift not found"))
     if shift.starts_at <= utcnow():
         raise Conflict(N_("This shift has already started"), code="shift_started")
@@ -186,8 +186,11 @@ def available_actions(actor: User, application: Application) -> list[str]:
 
 
 def transition(
-    *, actor: User, application_id: int, action: str, params: dict[str, Any] | None = None
+    *, actor: User, application_id: int, action: str, params: dict[str, Any] | None = None,
+    notify_party: bool = True,
 ) -> Application:
+    """Move an application by one allowed transition. `notify_party=False` skips the message
+    to the other side (a caller moving many days at once sends one summary instead)."""
     if action not in ACTIONS:
         raise NotFound(N_("Unknown action"))
     params = params or {}
@@ -217,7 +220,8 @@ def transition(
     if action in EVENT_FOR_ACTION:
         log_event(worker_id=application.worker_id, shift_id=application.shift_id,
                   kind=EVENT_FOR_ACTION[action])
-    _notify_other_party(actor, application, action, previous)
+    if notify_party:
+        _notify_other_party(actor, application, action, previous)
     record(
         actor=actor, action=f"application.{action}", target_type="application",
         target_id=application.id, source=previous, target=step.target,

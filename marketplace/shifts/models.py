@@ -100,6 +100,9 @@ class Shift(db.Model):
     meals: Mapped[bool] = mapped_column(default=False)
     housing: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default=ShiftStatus.OPEN)
+    # False for shifts that are not public postings (a lent worker's days at the borrower
+    # under a sharing agreement): never in search, feeds or public pages; nobody applies.
+    listed: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(300))

@@ -181,7 +181,7 @@ def get_visible_shift(*, actor: User | None, shift_id: int) -> Shift:
     shift = db.session.get(Shift, shift_id)
     if shift is None:
         raise NotFound(N_("Shift not found"))
-    if shift.status == ShiftStatus.OPEN:
+    if shift.status == ShiftStatus.OPEN and shift.listed:
         return shift
     if actor is not None and actor.is_authenticated:
         if actor.role == Role.ADMIN or (actor.role == Role.FIRM and actor.firm_id == shift.firm_id):
@@ -305,7 +305,8 @@ class ShiftFilters:
 def open_shifts_query(filters: ShiftFilters, *, now: dt.datetime | None = None) -> Select:
     now = now or utcnow()
     query = select(Shift).where(
-        Shift.status == ShiftStatus.OPEN, Shift.starts_at > now, Shift.filled < Shift.headcount
+        Shift.status == ShiftStatus.OPEN, Shift.starts_at > now, Shift.filled < Shift.headcount,
+        Shift.listed.is_(True),
     )
     if filters.category:
         query = query.where(Shift.category == filters.category)
