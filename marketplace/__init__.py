@@ -73,11 +73,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth.views import bp as auth_bp
     from marketplace.extensions import csrf
     from marketplace.firms.views import bp as firms_bp
+    from marketplace.laborbases.views import bp as laborbases_bp
     from marketplace.main import bp as main_bp
     from marketplace.shifts.views import bp as shifts_bp
     from marketplace.workers.views import bp as workers_bp
 
-    for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, laborbases_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)
 

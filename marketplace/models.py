@@ -4,7 +4,15 @@ from marketplace.admin.models import AuditLog, Setting
 from marketplace.agencies.models import Agency
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
-from marketplace.laborbases.models import BaseKind, LaborBase
+from marketplace.laborbases.models import (
+    BaseKind,
+    Cohort,
+    CohortMember,
+    CohortSkill,
+    CohortStatus,
+    LaborBase,
+    MemberStatus,
+)
 from marketplace.matching.models import EventKind, MatchEvent
 from marketplace.notifications.models import Notification
 from marketplace.shifts.models import (
@@ -34,6 +42,10 @@ __all__ = [
     "Attendance",
     "AuditLog",
     "BaseKind",
+    "Cohort",
+    "CohortMember",
+    "CohortSkill",
+    "CohortStatus",
     "DateAvailability",
     "EventKind",
     "Favourite",
@@ -41,6 +53,7 @@ __all__ = [
     "Invitation",
     "LaborBase",
     "MatchEvent",
+    "MemberStatus",
     "Notification",
     "PayUnit",
     "Rating",

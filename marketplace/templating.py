@@ -77,6 +77,7 @@ def reason_text(reasons: list[tuple[str, dict]]) -> str:
         "history": lambda p: _("Worked here before"),
         "explore": lambda p: _("New for you"),
         "reliability": lambda p: _("Reliability %(pct)d%%", **p),
+        "cohort": lambda p: _("Came with a labor-base group"),
     }
     return " · ".join(words[key](params) for key, params in reasons if key in words)
 
@@ -97,6 +98,8 @@ def notification_text(message: str) -> str:
         "invitation": _("A firm invites you to \u201c%(s)s\u201d", s=subject),
         "firm_verified": _("Your firm is verified: you can post shifts now"),
         "firm_rejected": _("Your firm's verification was rejected"),
+        "cohort_invite": _("%(s)s added you to a group arriving in Weihai: please confirm",
+                           s=subject),
     }
     return texts.get(key, message)
 

@@ -9,6 +9,7 @@ from marketplace.admin import api as _admin_api  # noqa: F401
 from marketplace.api.core import bp
 from marketplace.api.openapi import build_spec
 from marketplace.auth import api as _auth_api  # noqa: F401
+from marketplace.laborbases import api as _laborbases_api  # noqa: F401
 from marketplace.matching import api as _matching_api  # noqa: F401
 from marketplace.shifts import api as _shifts_api  # noqa: F401
 from marketplace.workers import api as _workers_api  # noqa: F401
