@@ -85,7 +85,7 @@ class CohortForm(FlaskForm):
     skills = SelectMultipleField(_l("Skills"), choices=[(t.code, t.zh) for t in SKILLS])
     housing_needed = BooleanField(_l("They need housing"))
     meals_needed = BooleanField(_l("They need meals"))
-    district = SelectField(_l("Where they will stay (optional)"),
+    district = SelectField(_l("Where they will stay (optional)"), default="",
                            choices=[("", "—")] + [(d.code, d.zh) for d in DISTRICTS])
     note = TextAreaField(_l("Note for firms (optional)"), validators=[Optional(), Length(max=500)])
 

@@ -122,7 +122,7 @@ def test_figures_by_month_for_administrators(history, admin):
     assert by_base["甘肃定西劳务基地"].placements == 7
     assert by_base["贵州毕节劳务基地"].placements == 2
     assert by_base["河南周口劳务基地"].empty
-    assert [b.name for b, _t in figures.bases][0] == "甘肃定西劳务基地"
+    assert next(b.name for b, _t in figures.bases) == "甘肃定西劳务基地"
     provinces = dict(figures.provinces)
     assert provinces["甘肃"].arrivals == 25 and provinces["贵州"].arrivals == 7
     assert provinces["河南"].empty

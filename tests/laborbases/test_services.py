@@ -359,7 +359,7 @@ def test_firms_offering_housing_see_cohorts_needing_housing_first(
     housing_firm = make_firm(name="包住的公司")
     make_shift(housing_firm, housing=True)
     assert order(housing_firm) == [housing.id, both.id, plain.id, meals.id]
-    page, provisions = services.upcoming_for_firm(actor=housing_firm)
+    _page, provisions = services.upcoming_for_firm(actor=housing_firm)
     assert provisions == {"housing": True, "meals": False}
     assert services.provision_fit(both, provisions) == ["housing"]
 
