@@ -30,6 +30,7 @@ from marketplace.db import utcnow
 from marketplace.errors import (
     N_,
     Conflict,
+    DomainError,
     Forbidden,
     InvalidTransition,
     NotFound,
@@ -106,13 +107,31 @@ def _apply_base(base: LaborBase, data: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _flush_base() -> None:
+def _insert(obj, error: DomainError) -> None:
+    """Add and insert `obj` in a savepoint (begin_nested flushes what is pending first, so the
+    object is added inside it); a constraint violation (a concurrent request won) rolls back
+    only the savepoint, forgets `obj` and raises `error`."""
     try:
         with db.session.begin_nested():
+            db.session.add(obj)
             db.session.flush()
     except IntegrityError as exc:
-        message = N_("A labor base with this name is already registered")
-        raise Conflict(message, code="name_taken", fields={"name": [message]}) from exc
+        if obj in db.session:
+            db.session.expunge(obj)
+        raise error from exc
+
+
+def _name_taken() -> Conflict:
+    message = N_("A labor base with this name is already registered")
+    return Conflict(message, code="name_taken", fields={"name": [message]})
+
+
+def _check_name_free(name: str, base_id: int | None = None) -> None:
+    query = select(LaborBase.id).where(LaborBase.name == name)
+    if base_id is not None:
+        query = query.where(LaborBase.id != base_id)
+    if db.session.scalar(query) is not None:
+        raise _name_taken()
 
 
 def create_base(*, actor: User, data: dict[str, Any]) -> LaborBase:
@@ -127,8 +146,8 @@ def create_base(*, actor: User, data: dict[str, Any]) -> LaborBase:
         raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     base = LaborBase()
     _apply_base(base, data)
-    db.session.add(base)
-    _flush_base()
+    _check_name_free(base.name)
+    _insert(base, _name_taken())
     record(actor=actor, action="labor_base.create", target_type="labor_base",
            target_id=base.id, name=base.name, province=base.province, kind=base.kind)
     return base
@@ -143,8 +162,10 @@ def update_base(*, actor: User, base_id: int, changes: dict[str, Any]) -> LaborB
     errors = validate_base(changes)
     if errors:
         raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
+    if "name" in changes:
+        _check_name_free(_clean(changes["name"]), base.id)
     changed = _apply_base(base, changes)
-    _flush_base()
+    db.session.flush()
     if changed:
         record(actor=actor, action="labor_base.update", target_type="labor_base",
                target_id=base.id, fields=changed)
@@ -226,12 +247,7 @@ def create_partner(*, actor: User, base_id: int, phone: str, name: str,
         raise Conflict(taken, code="phone_taken", fields={"phone": [taken]})
     user = User(phone=phone, password_hash=hash_password(password), name=name,
                 role=Role.PARTNER, labor_base_id=base.id)
-    db.session.add(user)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(taken, code="phone_taken", fields={"phone": [taken]}) from exc
+    _insert(user, Conflict(taken, code="phone_taken", fields={"phone": [taken]}))
     record(actor=actor, action="labor_base.partner_create", target_type="labor_base",
            target_id=base.id, user_id=user.id)
     return user
@@ -403,13 +419,8 @@ def add_member(*, actor: User, cohort_id: int, phone: str) -> CohortMember:
         message = N_("No worker account has this mobile number")
         raise ValidationFailed(message, code="no_such_worker", fields={"phone": [message]})
     member = CohortMember(cohort_id=cohort.id, worker_id=worker.id, invited_by_id=actor.id)
-    db.session.add(member)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        message = N_("This worker is already attached to the cohort")
-        raise Conflict(message, code="already_member", fields={"phone": [message]}) from exc
+    message = N_("This worker is already attached to the cohort")
+    _insert(member, Conflict(message, code="already_member", fields={"phone": [message]}))
     taken = db.session.execute(
         update(Cohort).where(Cohort.id == cohort.id, Cohort.members < Cohort.headcount,
                              Cohort.status == CohortStatus.REGISTERED)
