@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from marketplace.api.core import current_api_user, load_body, load_query, operation, page_body
-from marketplace.api.schemas import PageQuerySchema
 from marketplace.auth.models import Role
 from marketplace.extensions import db
 from marketplace.laborbases import figures as figures_service
@@ -13,21 +12,22 @@ from marketplace.laborbases.schemas import (
     CohortDetailSchema,
     CohortInputSchema,
     CohortListSchema,
+    CohortMemberInputSchema,
+    CohortMemberSchema,
     CohortSchema,
-    FiguresQuerySchema,
-    FiguresSchema,
+    LaborBaseFiguresQuerySchema,
+    LaborBaseFiguresSchema,
     LaborBaseInputSchema,
     LaborBaseListSchema,
     LaborBasePublicSchema,
     LaborBaseQuerySchema,
     LaborBaseSchema,
-    MemberInputSchema,
-    MemberSchema,
-    MyMembershipListSchema,
-    MyMembershipSchema,
+    MyCohortListSchema,
+    MyCohortSchema,
     NoBodySchema,
-    PartnerInputSchema,
-    PartnerSchema,
+    PageQuerySchema,
+    PartnerAccountInputSchema,
+    PartnerAccountSchema,
     UpcomingListSchema,
 )
 from marketplace.privacy import mask_phone
@@ -97,13 +97,13 @@ def update_labor_base(base_id: int):
 
 @operation("/labor-bases/<int:base_id>/partners", methods=["POST"],
            summary="Create an account of the base's partner organisation",
-           tags=["labor bases"], body=PartnerInputSchema, response=PartnerSchema, status=201,
-           roles=("admin",), errors=(409,))
+           tags=["labor bases"], body=PartnerAccountInputSchema,
+           response=PartnerAccountSchema, status=201, roles=("admin",), errors=(409,))
 def create_partner(base_id: int):
-    data = load_body(PartnerInputSchema())
+    data = load_body(PartnerAccountInputSchema())
     user = services.create_partner(actor=current_api_user(), base_id=base_id, **data)
     db.session.commit()
-    return PartnerSchema().dump({"id": user.id, "name": user.name,
+    return PartnerAccountSchema().dump({"id": user.id, "name": user.name,
                                  "phone": mask_phone(user.phone), "role": user.role,
                                  "labor_base_id": user.labor_base_id}), 201
 
@@ -111,12 +111,12 @@ def create_partner(base_id: int):
 @operation("/labor-bases/figures", methods=["GET"],
            summary="Arrivals, placements and retention by period, base and province "
                    "(a partner sees only its own base)",
-           tags=["labor bases"], query=FiguresQuerySchema, response=FiguresSchema,
+           tags=["labor bases"], query=LaborBaseFiguresQuerySchema, response=LaborBaseFiguresSchema,
            roles=("admin", "partner"))
 def labor_base_figures():
-    query = load_query(FiguresQuerySchema())
+    query = load_query(LaborBaseFiguresQuerySchema())
     result = figures_service.compute(actor=current_api_user(), **query)
-    return FiguresSchema().dump({
+    return LaborBaseFiguresSchema().dump({
         "granularity": result.granularity, "start": result.start, "end": result.end,
         "periods": [{"period": p.key, "start": p.start, "end": p.end, **p.tally.as_dict()}
                     for p in result.periods],
@@ -134,7 +134,7 @@ def cohort_body(cohort: Cohort, schema=CohortSchema) -> dict:
 
 
 def member_body(member: CohortMember) -> dict:
-    return MemberSchema().dump({
+    return CohortMemberSchema().dump({
         "id": member.id, "status": member.status,
         "name": member.worker.name if member.status == "accepted" else None,
         "phone": mask_phone(member.worker.phone), "invited_at": member.invited_at,
@@ -195,10 +195,10 @@ def get_cohort(cohort_id: int):
 @operation("/cohorts/<int:cohort_id>/members", methods=["POST"],
            summary="Attach an existing worker account by mobile number (the worker confirms "
                    "on their phone)",
-           tags=["cohorts"], body=MemberInputSchema, response=MemberSchema, status=201,
+           tags=["cohorts"], body=CohortMemberInputSchema, response=CohortMemberSchema, status=201,
            roles=("partner", "agency"), errors=(409,))
 def add_cohort_member(cohort_id: int):
-    data = load_body(MemberInputSchema())
+    data = load_body(CohortMemberInputSchema())
     member = services.add_member(actor=current_api_user(), cohort_id=cohort_id,
                                  phone=data["phone"])
     db.session.commit()
@@ -220,27 +220,27 @@ def cancel_cohort(cohort_id: int):
 
 @operation("/me/cohorts", methods=["GET"],
            summary="The worker's cohort invitations and tags, unanswered first",
-           tags=["cohorts"], response=MyMembershipListSchema, roles=("worker",))
+           tags=["cohorts"], response=MyCohortListSchema, roles=("worker",))
 def my_cohorts():
     members = services.memberships_for_worker(actor=current_api_user())
-    return MyMembershipListSchema().dump({"items": members})
+    return MyCohortListSchema().dump({"items": members})
 
 
 @operation("/me/cohorts/<int:member_id>/accept", methods=["POST"],
            summary="Accept the tag: the profile's labor base becomes the cohort's",
-           tags=["cohorts"], response=MyMembershipSchema, roles=("worker",), errors=(409,))
+           tags=["cohorts"], response=MyCohortSchema, roles=("worker",), errors=(409,))
 def accept_cohort(member_id: int):
     member = services.answer_invitation(actor=current_api_user(), member_id=member_id,
                                         accept=True)
     db.session.commit()
-    return MyMembershipSchema().dump(member)
+    return MyCohortSchema().dump(member)
 
 
 @operation("/me/cohorts/<int:member_id>/decline", methods=["POST"],
            summary="Decline the tag (frees the place in the cohort)",
-           tags=["cohorts"], response=MyMembershipSchema, roles=("worker",), errors=(409,))
+           tags=["cohorts"], response=MyCohortSchema, roles=("worker",), errors=(409,))
 def decline_cohort(member_id: int):
     member = services.answer_invitation(actor=current_api_user(), member_id=member_id,
                                         accept=False)
     db.session.commit()
-    return MyMembershipSchema().dump(member)
+    return MyCohortSchema().dump(member)

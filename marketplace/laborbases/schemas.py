@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.schemas import PageQuerySchema
 from marketplace.laborbases.services import (
     BASE_KINDS,
     BASE_PROVINCES,
     MAX_COHORT_HEADCOUNT,
 )
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class NoBodySchema(Schema):
@@ -59,14 +63,14 @@ class LaborBaseInputSchema(Schema):
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))
 
 
-class PartnerInputSchema(Schema):
+class PartnerAccountInputSchema(Schema):
     phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=128))
 
 
-class PartnerSchema(Schema):
+class PartnerAccountSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     phone = fields.String(metadata={"description": "masked, e.g. 139****0005"})
@@ -127,7 +131,7 @@ class UpcomingListSchema(Schema):
         "description": "whether the firm's open shifts offer housing and meals"})
 
 
-class MemberSchema(Schema):
+class CohortMemberSchema(Schema):
     id = fields.Integer()
     status = fields.String(metadata={"description": "invited, accepted or declined"})
     name = fields.String(allow_none=True, metadata={"description": "shown once accepted"})
@@ -137,14 +141,14 @@ class MemberSchema(Schema):
 
 
 class CohortDetailSchema(CohortSchema):
-    member_list = fields.List(fields.Nested(MemberSchema), data_key="member_list")
+    member_list = fields.List(fields.Nested(CohortMemberSchema), data_key="member_list")
 
 
-class MemberInputSchema(Schema):
+class CohortMemberInputSchema(Schema):
     phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
 
 
-class MyMembershipSchema(Schema):
+class MyCohortSchema(Schema):
     id = fields.Integer(metadata={"description": "the invitation (member) id"})
     status = fields.String()
     cohort = fields.Nested(CohortSchema)
@@ -152,11 +156,11 @@ class MyMembershipSchema(Schema):
     responded_at = fields.AwareDateTime(allow_none=True)
 
 
-class MyMembershipListSchema(Schema):
-    items = fields.List(fields.Nested(MyMembershipSchema))
+class MyCohortListSchema(Schema):
+    items = fields.List(fields.Nested(MyCohortSchema))
 
 
-class FiguresQuerySchema(Schema):
+class LaborBaseFiguresQuerySchema(Schema):
     granularity = fields.String(load_default="month", validate=validate.OneOf(["month", "week"]))
     start = fields.Date(metadata={"description": "first day (local); default about a year"})
     end = fields.Date(metadata={"description": "last day (local)"})
@@ -165,7 +169,7 @@ class FiguresQuerySchema(Schema):
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
 
 
-class TallySchema(Schema):
+class BaseTallySchema(Schema):
     cohorts = fields.Integer()
     arrivals = fields.Integer()
     placements = fields.Integer()
@@ -176,26 +180,26 @@ class TallySchema(Schema):
     second_shift_rate = fields.Float(allow_none=True)
 
 
-class PeriodFiguresSchema(TallySchema):
+class LaborBasePeriodSchema(BaseTallySchema):
     period = fields.String(metadata={"description": "2026-03 or 2026-W11"})
     start = fields.Date()
     end = fields.Date()
 
 
-class BaseFiguresSchema(TallySchema):
+class LaborBaseTotalsSchema(BaseTallySchema):
     labor_base = fields.Nested(LaborBasePublicSchema)
 
 
-class ProvinceFiguresSchema(TallySchema):
+class ProvinceTotalsSchema(BaseTallySchema):
     province = fields.String()
 
 
-class FiguresSchema(Schema):
+class LaborBaseFiguresSchema(Schema):
     granularity = fields.String()
     start = fields.Date()
     end = fields.Date()
-    periods = fields.List(fields.Nested(PeriodFiguresSchema))
-    bases = fields.List(fields.Nested(BaseFiguresSchema))
-    provinces = fields.List(fields.Nested(ProvinceFiguresSchema))
-    total = fields.Nested(TallySchema)
+    periods = fields.List(fields.Nested(LaborBasePeriodSchema))
+    bases = fields.List(fields.Nested(LaborBaseTotalsSchema))
+    provinces = fields.List(fields.Nested(ProvinceTotalsSchema))
+    total = fields.Nested(BaseTallySchema)
     definitions = fields.Dict(keys=fields.String(), values=fields.String())

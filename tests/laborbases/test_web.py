@@ -276,3 +276,14 @@ def test_agency_registers_a_cohort_for_a_base_it_names(client, login, make_base,
     cohort = db.session.scalar(select(Cohort))
     assert cohort.agency_id == agency_user.agency_id
     assert "甘肃定西劳务基地" in page(client, "/cohorts/")
+
+
+def test_partner_accounts_show_in_the_accounts_list_with_their_base(client, login, admin,
+                                                                   make_base, make_partner,
+                                                                   make_worker):
+    make_partner(make_base(), name="定西联络员")
+    make_worker(name="普通工人")
+    login(client, admin)
+    html = page(client, "/admin/users?role=partner")
+    assert "定西联络员" in html and "甘肃定西劳务基地" in html and "劳务基地合作机构" in html
+    assert "普通工人" not in html
