@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth.views import bp as auth_bp
     from marketplace.extensions import csrf
     from marketplace.firms.views import bp as firms_bp
+    from marketplace.laborbases.views import bp as laborbases_bp
     from marketplace.main import bp as main_bp
     from marketplace.sharing.views import bp as sharing_bp
     from marketplace.sharing.views import worker_bp as sharing_worker_bp
@@ -83,7 +84,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.workers.views import bp as workers_bp
 
     for blueprint in (main_bp, auth_bp, workers_bp, firms_bp, shifts_bp, admin_bp, agencies_bp,
-                      agency_admin_bp, agency_worker_bp, sharing_bp, sharing_worker_bp, api_bp):
+                      agency_admin_bp, agency_worker_bp, sharing_bp, sharing_worker_bp,
+                      laborbases_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)
 

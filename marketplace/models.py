@@ -10,7 +10,15 @@ from marketplace.agencies.models import (
 )
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
-from marketplace.laborbases.models import BaseKind, LaborBase
+from marketplace.laborbases.models import (
+    BaseKind,
+    Cohort,
+    CohortMember,
+    CohortSkill,
+    CohortStatus,
+    LaborBase,
+    MemberStatus,
+)
 from marketplace.matching.models import EventKind, MatchEvent
 from marketplace.notifications.models import Notification
 from marketplace.sharing.models import (
@@ -51,6 +59,10 @@ __all__ = [
     "Attendance",
     "AuditLog",
     "BaseKind",
+    "Cohort",
+    "CohortMember",
+    "CohortSkill",
+    "CohortStatus",
     "Commission",
     "DateAvailability",
     "EventKind",
@@ -61,6 +73,7 @@ __all__ = [
     "ListingSkill",
     "ListingStaff",
     "MatchEvent",
+    "MemberStatus",
     "Notification",
     "PayUnit",
     "Rating",

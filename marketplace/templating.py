@@ -86,6 +86,7 @@ def reason_text(reasons: list[tuple[str, dict]]) -> str:
         "history": lambda p: _("Worked here before"),
         "explore": lambda p: _("New for you"),
         "reliability": lambda p: _("Reliability %(pct)d%%", **p),
+        "cohort": lambda p: _("Came with a labor-base group"),
     }
     return " · ".join(words[key](params) for key, params in reasons if key in words)
 
@@ -130,6 +131,8 @@ def notification_text(message: str) -> str:
                                    s=subject),
         "sharing_completed": _("The sharing agreement \u201c%(s)s\u201d is completed",
                                s=subject),
+        "cohort_invite": _("%(s)s added you to a group arriving in Weihai: please confirm",
+                           s=subject),
     }
     return texts.get(key, message)
 

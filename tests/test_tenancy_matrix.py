@@ -26,7 +26,18 @@ from tests.conftest import csrf_from, empty_tables
 
 PUBLIC, ANY_USER, PARTY = "public", "any_user", "party"  # party: the worker or the firm
 BROKER_PARTY = "broker_party"  # the worker, the firm, or the agency that put the worker forward
-WORKER, FIRM, ADMIN, AGENCY = "worker", "firm", "admin", "agency"
+WORKER, FIRM, ADMIN = "worker", "firm", "admin"
+PARTNER, AGENCY = "partner", "agency"
+# Labor bases: several roles share some routes.
+BASE_STAFF = "base_staff"  # administrators, and a base's partner for its own base
+COHORT_ORG = "cohort_org"  # partners and agencies, who register cohorts
+COHORT_VIEW = "cohort_view"  # the same, and administrators (read only)
+ROLE_GROUPS = {
+    ANY_USER: {WORKER, FIRM, ADMIN, PARTNER, AGENCY}, PARTY: {WORKER, FIRM},
+    BROKER_PARTY: {WORKER, FIRM, AGENCY},
+    BASE_STAFF: {ADMIN, PARTNER}, COHORT_ORG: {PARTNER, AGENCY},
+    COHORT_VIEW: {ADMIN, PARTNER, AGENCY},
+}
 
 
 @dataclass(frozen=True)
@@ -225,6 +236,39 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/sharing/assignments/<int:agreement_id>", "GET"): Rule(WORKER, "lent_worker"),
     ("/api/v1/sharing/assignments/<int:agreement_id>/<decision>", "POST"):
         Rule(WORKER, "lent_worker"),
+    # labor bases: registry (administrators), partner pages, cohorts, firms, workers
+    ("/admin/bases", "GET"): Rule(ADMIN),
+    ("/admin/bases/new", "GET"): Rule(ADMIN), ("/admin/bases/new", "POST"): Rule(ADMIN),
+    ("/admin/bases/<int:base_id>", "GET"): Rule(ADMIN),
+    ("/admin/bases/<int:base_id>", "POST"): Rule(ADMIN),
+    ("/admin/bases/<int:base_id>/partners", "POST"): Rule(ADMIN),
+    ("/admin/bases/figures", "GET"): Rule(ADMIN),
+    ("/admin/bases/figures.csv", "GET"): Rule(ADMIN),
+    ("/base/", "GET"): Rule(PARTNER), ("/base/figures", "GET"): Rule(PARTNER),
+    ("/base/figures.csv", "GET"): Rule(PARTNER),
+    ("/cohorts/", "GET"): Rule(COHORT_ORG),
+    ("/cohorts/new", "GET"): Rule(COHORT_ORG), ("/cohorts/new", "POST"): Rule(COHORT_ORG),
+    ("/cohorts/<int:cohort_id>", "GET"): Rule(COHORT_VIEW, "partner_a"),
+    ("/cohorts/<int:cohort_id>/members", "POST"): Rule(COHORT_ORG, "partner_a"),
+    ("/cohorts/<int:cohort_id>/members/<int:member_id>/withdraw", "POST"):
+        Rule(COHORT_ORG, "partner_a"),
+    ("/cohorts/<int:cohort_id>/cancel", "POST"): Rule(COHORT_ORG, "partner_a"),
+    ("/firm/cohorts", "GET"): Rule(FIRM),
+    ("/me/base", "GET"): Rule(WORKER),
+    ("/me/cohorts/<int:member_id>/<answer>", "POST"): Rule(WORKER, "worker_a"),
+    ("/api/v1/labor-bases", "GET"): Rule(ANY_USER), ("/api/v1/labor-bases", "POST"): Rule(ADMIN),
+    ("/api/v1/labor-bases/<int:base_id>", "GET"): Rule(BASE_STAFF, "partner_a"),
+    ("/api/v1/labor-bases/<int:base_id>", "PATCH"): Rule(ADMIN),
+    ("/api/v1/labor-bases/<int:base_id>/partners", "POST"): Rule(ADMIN),
+    ("/api/v1/labor-bases/figures", "GET"): Rule(BASE_STAFF),
+    ("/api/v1/cohorts", "GET"): Rule(COHORT_VIEW), ("/api/v1/cohorts", "POST"): Rule(COHORT_ORG),
+    ("/api/v1/cohorts/upcoming", "GET"): Rule(FIRM),
+    ("/api/v1/cohorts/<int:cohort_id>", "GET"): Rule(COHORT_VIEW, "partner_a"),
+    ("/api/v1/cohorts/<int:cohort_id>/members", "POST"): Rule(COHORT_ORG, "partner_a"),
+    ("/api/v1/cohorts/<int:cohort_id>/cancel", "POST"): Rule(COHORT_ORG, "partner_a"),
+    ("/api/v1/me/cohorts", "GET"): Rule(WORKER),
+    ("/api/v1/me/cohorts/<int:member_id>/accept", "POST"): Rule(WORKER, "worker_a"),
+    ("/api/v1/me/cohorts/<int:member_id>/decline", "POST"): Rule(WORKER, "worker_a"),
 }
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
@@ -284,6 +328,22 @@ PAYLOADS: dict[str, dict] = {
     "/firm/sharing/agreements/<int:agreement_id>/sign": {"version": "{agreement_version}"},
     "/api/v1/sharing/agreements/<int:agreement_id>/confirm": {"score": 5},
     "/firm/sharing/agreements/<int:agreement_id>/confirm": {"score": "5"},
+    "/admin/bases/new": {"name": "陕西安康劳务基地", "kind": "labor_base", "province": "陕西",
+                         "city": "安康市", "partner_org": "安康市人力资源和社会保障局"},
+    "/admin/bases/<int:base_id>": {"name": "甲劳务基地", "kind": "labor_base", "province": "甘肃",
+                                   "city": "定西市", "partner_org": "定西市人社局"},
+    "/admin/bases/<int:base_id>/partners": {"name": "新伙伴", "phone": "13912345678",
+                                            "password": "partner-pass-1"},
+    "/cohorts/new": {"arrival_date": "{arrival}", "headcount": "12", "labor_base_id": "{base_id}",
+                     "housing_needed": "y"},
+    "/cohorts/<int:cohort_id>/members": {"phone": "{worker_b_phone}"},
+    "/api/v1/labor-bases": {"name": "陕西安康劳务基地", "province": "陕西", "city": "安康市",
+                            "partner_org": "安康市人力资源和社会保障局"},
+    "/api/v1/labor-bases/<int:base_id>": {"city": "定西市"},
+    "/api/v1/labor-bases/<int:base_id>/partners": {"name": "新伙伴", "phone": "13912345678",
+                                                   "password": "partner-pass-1"},
+    "/api/v1/cohorts": {"arrival_date": "{arrival}", "headcount": 12, "meals_needed": True},
+    "/api/v1/cohorts/<int:cohort_id>/members": {"phone": "{worker_b_phone}"},
 }
 
 # Path values that differ from the defaults for one rule: parameter -> key in the world's values.
@@ -303,6 +363,7 @@ MARKER_WORKER_A = "MARKERWORKERA"
 MARKER_WORKER_B = "MARKERWORKERB"  # worker B's name: on agency B's roster, never agency A's
 MARKER_STAFF_B = "MARKERSTAFFB"  # firm B's idle employee: only firm B (and admins)
 MARKER_AGREEMENT = "MARKERAGREEMENT"  # the B-lends-to-A agreement: its firms and worker B
+MARKER_COHORT_B = "MARKERCOHORTB"  # base B's cohort note: base B's partner, firms and admins
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
@@ -326,12 +387,34 @@ def world(make_firm, make_worker, make_shift, make_admin):
 
 
 def build_world(make_firm, make_worker, make_shift, make_admin):
+    import datetime as dt
+
+    from marketplace.auth.models import Role, User
+    from marketplace.laborbases import services as bases
+    from tests.conftest import _HASH, new_phone
+
     db.session.rollback()
     empty_tables()
     firm_a, firm_b = make_firm(name="甲公司"), make_firm(name="乙公司")
     worker_a, worker_b = make_worker(name=MARKER_WORKER_A), make_worker(name=MARKER_WORKER_B)
     admin = make_admin()
     agency_a, agency_b = make_agency_user("甲人力"), make_agency_user("乙人力")
+    base_a = bases.create_base(actor=admin, data={
+        "name": "甲劳务基地", "province": "甘肃", "city": "定西市", "partner_org": "定西市人社局"})
+    base_b = bases.create_base(actor=admin, data={
+        "name": "乙劳务基地", "province": "贵州", "city": "毕节市", "partner_org": "毕节市人社局"})
+    partner_a, partner_b = (
+        User(phone=new_phone(), password_hash=_HASH, name=f"{n}基地联络员", role=Role.PARTNER,
+             labor_base_id=base.id) for n, base in (("甲", base_a), ("乙", base_b)))
+    db.session.add_all([partner_a, partner_b])
+    db.session.flush()
+    arrival = dt.date.today() + dt.timedelta(days=10)
+    cohort_a = bases.create_cohort(actor=partner_a, data={
+        "arrival_date": arrival, "headcount": 10, "housing_needed": True})
+    bases.create_cohort(actor=partner_b, data={
+        "arrival_date": arrival, "headcount": 8, "note": MARKER_COHORT_B})
+    member_a = bases.add_member(actor=partner_a, cohort_id=cohort_a.id, phone=worker_a.phone)
+    db.session.commit()
     shift_a = make_shift(firm_a, title="甲公司分拣班")
     shift_b = make_shift(firm_b, title=MARKER_SHIFT_B)
     # Worker A is on agency A's roster (standing consent for the category), worker B on B's;
@@ -353,7 +436,8 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
     firm_c = make_firm(name="丙公司")
     sharing_values = build_sharing(firm_a, firm_b, worker_b, make_worker)
     users = {"worker_a": worker_a, "worker_b": worker_b, "firm_a": firm_a, "firm_b": firm_b,
-             "firm_c": firm_c, "admin": admin, "agency_a": agency_a, "agency_b": agency_b}
+             "firm_c": firm_c, "admin": admin, "agency_a": agency_a, "agency_b": agency_b,
+             "partner_a": partner_a, "partner_b": partner_b}
     commission = db.session.scalar(select(Commission).where(
         Commission.application_id == app_a.id))
     values = {"shift_id": shift_a.id, "application_id": app_a.id, "firm_id": firm_a.firm_id,
@@ -362,7 +446,9 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
               "filename": "css/app.css", "agency_id": agency_a.agency_id,
               "membership_id": membership_a.id, "answer": "decline",
               "commission_id": commission.id, "complaint_id": complaint.id,
-              "verdict": "dismiss", "worker_a_phone": worker_a.phone, **sharing_values}
+              "verdict": "dismiss", "worker_a_phone": worker_a.phone, **sharing_values,
+              "base_id": base_a.id, "cohort_id": cohort_a.id, "member_id": member_a.id,
+              "arrival": arrival.isoformat(), "worker_b_phone": worker_b.phone}
     return users, values
 
 
@@ -481,7 +567,7 @@ def request_as(app, principal, users, values, rule, method, url):
 
 
 PRINCIPALS = [None, "worker_a", "worker_b", "firm_a", "firm_b", "firm_c", "admin", "agency_a",
-              "agency_b"]
+              "agency_b", "partner_a", "partner_b"]
 
 
 def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None:
@@ -492,8 +578,9 @@ def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None
     if principal is None:
         return 401 if api else 302
     role = principal.split("_")[0]
-    allowed = {ANY_USER: {WORKER, FIRM, ADMIN, AGENCY}, PARTY: {WORKER, FIRM},
-               BROKER_PARTY: {WORKER, FIRM, AGENCY}}.get(entry.who, {entry.who})
+    if entry.owner == "both" and role == PARTNER and entry.who != PARTY:
+        return 404  # an application exists only for its parties and administrators
+    allowed = ROLE_GROUPS.get(entry.who, {entry.who})
     if role not in allowed:
         return 403 if api else 404
     owner = entry.owner
@@ -524,10 +611,14 @@ def test_each_route_as_each_visitor(app, world):
                 failures.append(f"{method} {url} as {principal}: {status}, expected {denial}")
             elif denial is None and status in (401, 403, 404) and entry.who != PUBLIC:
                 failures.append(f"{method} {url} as {principal}: refused with {status}")
-            if principal in ("worker_b", "firm_b", "agency_b", None) and MARKER_WORKER_A in body:
+            if (principal in ("worker_b", "firm_b", "agency_b", None, "partner_a", "partner_b")
+                    and MARKER_WORKER_A in body):
                 failures.append(f"{method} {url} as {principal}: shows worker A")
             if principal in ("agency_a", "worker_a") and MARKER_WORKER_B in body:
                 failures.append(f"{method} {url} as {principal}: shows worker B")
+            if (principal in ("worker_a", "worker_b", None, "partner_a", "agency_a", "agency_b")
+                    and MARKER_COHORT_B in body):
+                failures.append(f"{method} {url} as {principal}: shows base B's cohort")
             if principal not in ("firm_b", "admin") and MARKER_SHIFT_B in body:
                 failures.append(f"{method} {url} as {principal}: shows firm B's shift")
             if principal not in ("firm_b", "admin") and MARKER_STAFF_B in body:

@@ -25,7 +25,7 @@ class UserFilterForm(FlaskForm):
 
     role = SelectField(_l("Role"), default="", choices=[
         ("", _l("All roles")), ("worker", _l("Workers")), ("firm", _l("Firms")),
-        ("admin", _l("Administrators"))])
+        ("admin", _l("Administrators")), ("partner", _l("Labor base partners"))])
     q = SearchField(_l("Name or mobile number"), validators=[Optional(), Length(max=40)])
 
 

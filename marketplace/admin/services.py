@@ -96,7 +96,8 @@ def list_firms(*, actor: User, status: str | None, page: int, per_page: int):
 
 def list_users(*, actor: User, role: str | None, q: str | None, page: int, per_page: int):
     require_admin(actor)
-    query = select(User).options(selectinload(User.firm)).order_by(User.id.desc())
+    query = (select(User).options(selectinload(User.firm), selectinload(User.labor_base))
+             .order_by(User.id.desc()))
     if role:
         query = query.where(User.role == role)
     if q:

@@ -38,11 +38,11 @@ AGENCIES = (
     # name, phone, district, status, roster size, roster preference, terms
     ("威海众诚人力资源服务有限公司", AGENCY_PHONE, "huancui", Verification.VERIFIED, 40,
      "reliable_migrant", ("fixed", 6000)),
-    ("荣成海港劳务服务有限公司", "13900000005", "rongcheng", Verification.VERIFIED, 25,
+    ("荣成海港劳务服务有限公司", "13900000011", "rongcheng", Verification.VERIFIED, 25,
      "reliable", ("percent", 800)),
-    ("文登新起点人力资源有限公司", "13900000006", "wendeng", Verification.VERIFIED, 15,
+    ("文登新起点人力资源有限公司", "13900000012", "wendeng", Verification.VERIFIED, 15,
      "unreliable", ("fixed", 4000)),
-    ("乳山远航人力资源服务中心", "13900000007", "rushan", Verification.PENDING, 0, "any",
+    ("乳山远航人力资源服务中心", "13900000013", "rushan", Verification.PENDING, 0, "any",
      ("fixed", 5000)),
 )
 CONTACTS = ("赵丽娟", "孙志刚", "周晓燕", "吴国强")

@@ -10,6 +10,7 @@ from marketplace.agencies import api as _agencies_api  # noqa: F401
 from marketplace.api.core import bp
 from marketplace.api.openapi import build_spec
 from marketplace.auth import api as _auth_api  # noqa: F401
+from marketplace.laborbases import api as _laborbases_api  # noqa: F401
 from marketplace.matching import api as _matching_api  # noqa: F401
 from marketplace.sharing import api as _sharing_api  # noqa: F401
 from marketplace.shifts import api as _shifts_api  # noqa: F401

@@ -26,8 +26,8 @@ bp = Blueprint("auth", __name__)
 
 def home_for(user) -> str:
     endpoint = {"worker": "workers.feed", "firm": "firms.dashboard",
-                "admin": "admin.dashboard", "agency": "agencies.dashboard"}.get(
-        user.role, "main.index")
+                "admin": "admin.dashboard", "agency": "agencies.dashboard",
+                "partner": "laborbases.partner_home"}.get(user.role, "main.index")
     return url_for(endpoint)  # only the one needed: each is built by its own blueprint
 
 

@@ -34,9 +34,11 @@ from sqlalchemy import Table, func, insert, select, text
 from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.auth.passwords import hash_password
+from marketplace.demo import laborbases as labor_demo
 from marketplace.demo import names as N
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
+from marketplace.laborbases.models import Cohort, CohortMember, LaborBase, cohort_skills
 from marketplace.matching.models import MatchEvent
 from marketplace.notifications.models import Notification
 from marketplace.ranking.generator import GeneratorConfig, generate
@@ -88,6 +90,7 @@ DEMO_PASSWORD = "demo-pass-2026"
 ADMIN_PHONE = "13900000001"
 FIRM_PHONE = "13900000002"
 WORKER_PHONE = "13900000003"
+PARTNER_PHONE = labor_demo.PARTNER_PHONE  # partner organisation of 重庆云阳
 DEMO_FIRM_NAME = "威海海之韵水产食品有限公司"
 HISTORY_DAYS = 28  # workers used the app during the 28 days before today
 HORIZON_DAYS = 21  # shifts keep being posted for about three weeks ahead
@@ -157,6 +160,8 @@ def load(*, seed: int = 7, scale: str = "small", today: dt.date | None = None) -
         "agencies": agencies.get("agencies", 0),
         "brokered applications": agencies.get("brokered", 0),
         "agency": AGENCY_PHONE,
+        "partner": PARTNER_PHONE,
+        **builder.labor_summary,
     }
 
 
@@ -242,7 +247,8 @@ class _Builder:
         self.base = dt.datetime.combine(today, dt.time(), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
         self.now = int(self.base.timestamp())
         self.password_hash = hash_password(DEMO_PASSWORD)
-        self.taken_phones: set[str] = {ADMIN_PHONE, FIRM_PHONE, WORKER_PHONE}
+        # 13900000001-99 are the demo's fixed logins (admin, firm, worker, agencies, partner)
+        self.taken_phones: set[str] = {f"139000000{n:02d}" for n in range(1, 100)}
         self.taken_codes: set[str] = set()
         self.taken_firm_names: set[str] = set()
         self.next_id: dict[str, int] = {}
@@ -251,6 +257,8 @@ class _Builder:
         self.admin_id = 0
         self.worker_count = 0
         self.open_count = 0
+        self.base_ids: dict[str, int] = {}
+        self.labor_summary: dict[str, int] = {}
 
     # ids, phones and codes that must not collide with rows already in the database
     def reserve_existing(self) -> None:
@@ -275,11 +283,15 @@ class _Builder:
         self._generate()
         self._plan_shifts()
         self._firms()
+        self.base_ids = labor_demo.add_registry(self)
         self._workers()
         self._shifts()
         self._derive_applications()
         self._demo_story()
         self._write_applications()
+        self.labor_summary = labor_demo.add_cohorts(
+            self, self.base_ids, seed=self.seed,
+            demo_worker_id=int(self.worker_ids[self.demo_worker]))
         self.market.history = self._history()
         return self.market
 
@@ -321,11 +333,12 @@ class _Builder:
         return f"{prefix}{zh}{self.pick(N.STREETS[district])}{int(self.rng.integers(1, 300))}号"
 
     def user(self, *, phone: str, name: str, role: str, firm_id: int | None,
-             created_at: dt.datetime) -> int:
+             created_at: dt.datetime, labor_base_id: int | None = None) -> int:
         uid = self.new_id("users")
         self.add("users", id=uid, phone=phone, password_hash=self.password_hash, name=name,
                  role=role, status=UserStatus.ACTIVE.value, session_version=1, locale=None,
-                 firm_id=firm_id, created_at=created_at, last_login_at=None)
+                 firm_id=firm_id, labor_base_id=labor_base_id, created_at=created_at,
+                 last_login_at=None)
         return uid
 
     # -- the generated market
@@ -549,6 +562,7 @@ class _Builder:
                  commute_radius_km=int(min(max(round(W.max_commute_km[i]), 1), 500)),
                  min_daily_pay_fen=round(float(W.min_daily_pay[i]) * 100),
                  origin_province=origin, labor_base=base,
+                 labor_base_id=self.base_ids.get(base) if base else None,
                  bio=self.pick(N.BIOS) if demo or self.chance(0.15) else None,
                  id_number_digest=None, id_number_masked=None, priority_group=priority,
                  priority_verified=bool(priority) and self.chance(0.5), updated_at=created)
@@ -905,13 +919,15 @@ def _windows(mask: np.ndarray) -> Iterable[tuple[int, int, int]]:
 # --------------------------------------------------------------------------- writing
 
 TABLE_ORDER = (
-    "firms", "users", "worker_profiles", "worker_skills", "worker_certificates",
+    "firms", "labor_bases", "users", "worker_profiles", "worker_skills", "worker_certificates",
     "weekly_availability", "shifts", "shift_skills", "shift_certificates", "applications",
-    "attendance", "ratings", "audit_log", "notifications",
+    "attendance", "ratings", "cohorts", "cohort_skills", "cohort_members", "audit_log",
+    "notifications",
 )
 ID_TABLES = {"users": User, "firms": Firm, "shifts": Shift, "applications": Application,
              "ratings": Rating, "weekly_availability": WeeklyAvailability,
-             "audit_log": AuditLog, "notifications": Notification}
+             "audit_log": AuditLog, "notifications": Notification, "labor_bases": LaborBase,
+             "cohorts": Cohort, "cohort_members": CohortMember}
 TABLES: dict[str, Table] = {
     "firms": Firm.__table__, "users": User.__table__,
     "worker_profiles": WorkerProfile.__table__, "worker_skills": worker_skills,
@@ -920,7 +936,9 @@ TABLES: dict[str, Table] = {
     "shift_skills": shift_skills, "shift_certificates": shift_certificates,
     "applications": Application.__table__, "attendance": Attendance.__table__,
     "ratings": Rating.__table__, "audit_log": AuditLog.__table__,
-    "notifications": Notification.__table__,
+    "notifications": Notification.__table__, "labor_bases": LaborBase.__table__,
+    "cohorts": Cohort.__table__, "cohort_skills": cohort_skills,
+    "cohort_members": CohortMember.__table__,
 }
 
 

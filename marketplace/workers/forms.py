@@ -46,6 +46,17 @@ def end_from_service(value: str | None) -> str | None:
     return END_OF_DAY_INPUT if value == "24:00" else value
 
 
+def _optional_int(value: Any) -> int | None:
+    """A select's value: '' (none chosen) is None; anything not a whole number is -1, which
+    the service refuses with a field message."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
 def yuan_to_fen(value: Decimal) -> int:
     return int((Decimal(value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -62,6 +73,9 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=10000)])
     origin_province = SelectField(_l("Home province"),
                                   choices=[("", "—")] + [(p, p) for p in PROVINCES])
+    # Choices (the registry) are set by the view: set_bases().
+    labor_base_id = SelectField(_l("Labor base or cooperation region"), choices=[],
+                                coerce=_optional_int, validate_choice=False)
     labor_base = StringField(_l("Labor base or hometown organisation (optional)"),
                              validators=[Optional(), Length(max=80)])
     bio = TextAreaField(_l("About your experience (optional)"),
@@ -77,6 +91,11 @@ class ProfileForm(FlaskForm):
                             validators=[Optional(), Length(min=18, max=18)],
                             render_kw={"autocomplete": "off"})
 
+    def set_bases(self, bases) -> None:
+        """The registry as choices: province · name, in the registry's order."""
+        self.labor_base_id.choices = [("", "—")] + [
+            (b.id, f"{b.province} · {b.name}") for b in bases]
+
     def fill_from(self, user) -> None:
         profile = user.worker_profile
         self.name.data = user.name
@@ -85,6 +104,7 @@ class ProfileForm(FlaskForm):
         self.min_daily_pay_yuan.data = Decimal(profile.min_daily_pay_fen) / 100
         self.origin_province.data = profile.origin_province or ""
         self.labor_base.data = profile.labor_base
+        self.labor_base_id.data = profile.labor_base_id
         self.bio.data = profile.bio
         self.skills.data = profile.skills
         self.certificates.data = profile.certificates
@@ -99,6 +119,7 @@ class ProfileForm(FlaskForm):
             "min_daily_pay_fen": yuan_to_fen(pay) if pay is not None else 0,
             "origin_province": self.origin_province.data or None,
             "labor_base": (self.labor_base.data or "").strip() or None,
+            "labor_base_id": self.labor_base_id.data,
             "bio": (self.bio.data or "").strip() or None,
             "skills": list(self.skills.data or []),
             "certificates": list(self.certificates.data or []),

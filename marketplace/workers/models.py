@@ -46,6 +46,9 @@ class WorkerProfile(db.Model):
     min_daily_pay_fen: Mapped[int] = mapped_column(default=0)
     origin_province: Mapped[str | None] = mapped_column(String(20))
     labor_base: Mapped[str | None] = mapped_column(String(80))
+    # The registry entry the worker belongs to (picked on the profile, or a cohort's tag they
+    # accepted); `labor_base` keeps the free text and mirrors the entry's name when set.
+    labor_base_id: Mapped[int | None] = mapped_column(ForeignKey("labor_bases.id"), index=True)
     bio: Mapped[str | None] = mapped_column(String(500))
     # ID numbers are never stored in clear: a keyed digest finds duplicates, the mask is shown.
     id_number_digest: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -20,6 +20,8 @@ class WorkerProfileSchema(Schema):
     min_daily_pay_fen = fields.Integer()
     origin_province = fields.String(allow_none=True)
     labor_base = fields.String(allow_none=True)
+    labor_base_id = fields.Integer(allow_none=True, metadata={
+        "description": "registry entry (GET /labor-bases); labor_base then holds its name"})
     bio = fields.String(allow_none=True)
     skills = fields.List(fields.String())
     certificates = fields.List(fields.String())
@@ -60,6 +62,8 @@ class MePatchSchema(Schema):
     min_daily_pay_fen = fields.Integer(validate=validate.Range(0, 1_000_000))
     origin_province = fields.String(allow_none=True, validate=validate.OneOf(PROVINCES))
     labor_base = fields.String(allow_none=True, validate=validate.Length(max=80))
+    labor_base_id = fields.Integer(allow_none=True, strict=True, metadata={
+        "description": "a labor base from GET /labor-bases; null clears it"})
     bio = fields.String(allow_none=True, validate=validate.Length(max=500))
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
                          validate=validate.Length(max=30))

@@ -36,8 +36,8 @@ from marketplace.workers.models import (
 
 PROFILE_FIELDS = (
     "name", "district", "home_lat", "home_lon", "commute_radius_km", "min_daily_pay_fen",
-    "origin_province", "labor_base", "bio", "skills", "certificates", "priority_group",
-    "id_number",
+    "origin_province", "labor_base", "labor_base_id", "bio", "skills", "certificates",
+    "priority_group", "id_number",
 )
 
 
@@ -60,6 +60,8 @@ def update_profile(*, actor: User, changes: dict[str, Any]) -> WorkerProfile:
             setattr(profile, field, changes[field])
     if "origin_province" in changes:
         profile.origin_province = changes["origin_province"] or None
+    if "labor_base_id" in changes or "labor_base" in changes:
+        _set_labor_base(profile, changes)
     if "district" in changes and changes.get("home_lat") is None and changes["district"]:
         centre = DISTRICTS_BY_CODE[changes["district"]]
         profile.home_lat, profile.home_lon = centre.lat, centre.lon
@@ -78,6 +80,27 @@ def update_profile(*, actor: User, changes: dict[str, Any]) -> WorkerProfile:
     record(actor=actor, action="worker.profile_update", target_type="user", target_id=actor.id,
            fields=sorted(k for k in changes if k not in ("id_number", "priority_group")))
     return profile
+
+
+def _set_labor_base(profile: WorkerProfile, changes: dict[str, Any]) -> None:
+    """The registry entry wins: choosing one also stores its name in the free-text
+    `labor_base` (older readers see it there). Clearing the entry clears the text if it was
+    the entry's name; a new free text that is not the entry's name clears the entry."""
+    from marketplace.laborbases.models import LaborBase
+
+    current = db.session.get(LaborBase, profile.labor_base_id) if profile.labor_base_id else None
+    current_name = current.name[:80] if current else None
+    if "labor_base_id" in changes:
+        chosen = changes["labor_base_id"]
+        if chosen is not None:
+            base = db.session.get(LaborBase, chosen)
+            profile.labor_base_id, profile.labor_base = base.id, base.name[:80]
+            return
+        profile.labor_base_id = None
+        if current_name is not None and profile.labor_base == current_name:
+            profile.labor_base = None
+    elif current_name is not None and profile.labor_base != current_name:
+        profile.labor_base_id = None
 
 
 def _set_id_number(profile: WorkerProfile, id_number: str) -> None:
@@ -109,6 +132,13 @@ def _validate_profile(changes: dict[str, Any]) -> dict[str, list[str]]:
         errors["min_daily_pay_fen"] = [N_("Between 0 and 10,000 yuan")]
     if changes.get("origin_province") and changes["origin_province"] not in PROVINCES:
         errors["origin_province"] = [N_("Choose a province")]
+    chosen_base = changes.get("labor_base_id")
+    if chosen_base is not None:
+        from marketplace.laborbases.models import LaborBase
+
+        if (not isinstance(chosen_base, int) or isinstance(chosen_base, bool)
+                or db.session.get(LaborBase, chosen_base) is None):
+            errors["labor_base_id"] = [N_("Choose a labor base from the list")]
     if set(changes.get("skills") or []) - SKILL_CODES:
         errors["skills"] = [N_("Unknown skill")]
     if set(changes.get("certificates") or []) - CERTIFICATE_CODES:

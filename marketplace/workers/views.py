@@ -145,8 +145,11 @@ def rate(application_id: int):
 @bp.route("/profile", methods=["GET", "POST"])
 @worker_required
 def profile():
+    from marketplace.laborbases.services import pending_invitations, registry
+
     form = ProfileForm()
     localise_choices(form)
+    form.set_bases(registry())
     status = 200
     if form.validate_on_submit():
         try:
@@ -167,7 +170,8 @@ def profile():
         form.fill_from(current_user)
     form.id_number.data = ""  # never echoed back, not even after an error
     return render_template("workers/profile.html", form=form,
-                           profile=current_user.worker_profile), status
+                           profile=current_user.worker_profile,
+                           base_invitations=pending_invitations(current_user.id)), status
 
 
 @bp.route("/availability", methods=["GET", "POST"])

@@ -35,6 +35,9 @@ class Market:
     open_shift: int
     started_shift: int
     cancelled_shift: int
+    partner: object = None
+    base_id: int = 0
+    cohort_id: int = 0
 
 
 def _app(actor, shift_id: int, note: str = "") -> int:
@@ -105,8 +108,45 @@ def market(make_worker, make_firm, make_admin, make_shift) -> Market:
     admin_services.set_user_status(actor=admin, user_id=others[-1].id, suspended=True,
                                    reason="多次爽约")
     db.session.commit()
+    partner, base, cohort = _labor_base(admin, worker, others)
     return Market(worker=worker, firm=firm, admin=admin, open_shift=open_shift.id,
-                  started_shift=soon.id, cancelled_shift=doomed.id)
+                  started_shift=soon.id, cancelled_shift=doomed.id, partner=partner,
+                  base_id=base.id, cohort_id=cohort.id)
+
+
+def _labor_base(admin, worker, others):
+    """A labor base with a long name, its partner, an arrived cohort the worker accepted and
+    an upcoming one the worker is invited to."""
+    from marketplace.auth.models import Role, User
+    from marketplace.laborbases import services as bases
+    from tests.conftest import _HASH, new_phone
+
+    base = bases.create_base(actor=admin, data={
+        "name": "黑龙江齐齐哈尔市劳务输出工作站暨东西部劳务协作基地", "province": "黑龙江",
+        "city": "齐齐哈尔市", "partner_org": "齐齐哈尔市人力资源和社会保障局劳务输出服务中心",
+        "contact_name": "王科长", "contact_phone": "0452-2400000"})
+    bases.create_base(actor=admin, data={"name": "重庆云阳劳务协作基地", "province": "重庆",
+                                         "city": "云阳县", "partner_org": "云阳县人社局",
+                                         "kind": "cooperation_region"})
+    partner = User(phone=new_phone(), password_hash=_HASH, name="齐齐哈尔联络员",
+                   role=Role.PARTNER, labor_base_id=base.id)
+    db.session.add(partner)
+    db.session.flush()
+    today = bases.today_local()
+    arrived = bases.create_cohort(actor=partner, data={
+        "arrival_date": today - dt.timedelta(days=3), "headcount": 40,
+        "skills": ["seafood_sorting", "loading", "cold_storage", "food_packing"],
+        "housing_needed": True, "meals_needed": True, "district": "rongcheng",
+        "note": "多数有冷库海产品分拣经验，部分人员持健康证，带队人随行，希望集中安排住宿。"})
+    member = bases.add_member(actor=partner, cohort_id=arrived.id, phone=worker.phone)
+    bases.answer_invitation(actor=worker, member_id=member.id, accept=True)
+    for other in others[:2]:
+        bases.add_member(actor=partner, cohort_id=arrived.id, phone=other.phone)
+    upcoming = bases.create_cohort(actor=partner, data={
+        "arrival_date": today + dt.timedelta(days=12), "headcount": 25, "housing_needed": True})
+    bases.add_member(actor=partner, cohort_id=upcoming.id, phone=worker.phone)
+    db.session.commit()
+    return partner, base, arrived
 
 
 def check_pages(page, role: str, paths: list[str]) -> None:
@@ -145,7 +185,7 @@ def test_worker_pages_fit_a_360px_phone(new_page, market):
     check_pages(page, "worker", [
         "/me/feed", "/me/applications", "/me/applications?tab=done",
         "/me/applications?tab=closed", "/me/profile", "/me/availability", "/me/pay",
-        "/me/notifications", f"/shifts/{market.open_shift}",
+        "/me/notifications", "/me/base", f"/shifts/{market.open_shift}",
         f"/shifts/{market.cancelled_shift}", f"/shifts/{market.started_shift}",
     ])
 
@@ -159,7 +199,7 @@ def test_firm_pages_fit_a_360px_phone(new_page, market):
         f"/firm/shifts/{market.open_shift}/applicants",
         f"/firm/shifts/{market.started_shift}/applicants",
         f"/firm/shifts/{market.open_shift}/candidates",
-        "/firm/favourites", "/firm/match", "/firm/notifications",
+        "/firm/favourites", "/firm/match", "/firm/notifications", "/firm/cohorts",
     ])
 
 
@@ -168,6 +208,17 @@ def test_admin_pages_fit_a_360px_phone(new_page, market):
     sign_in(page, market.admin)
     check_pages(page, "admin", [
         "/admin/", "/admin/firms", "/admin/users", "/admin/audit", "/admin/ranker",
+        "/admin/bases", f"/admin/bases/{market.base_id}", "/admin/bases/figures",
+        f"/cohorts/{market.cohort_id}",
+    ])
+
+
+def test_partner_pages_fit_a_360px_phone(new_page, market):
+    page = new_page("narrow")
+    sign_in(page, market.partner)
+    check_pages(page, "partner", [
+        "/base/", "/base/figures", "/base/figures?granularity=week", "/cohorts/",
+        "/cohorts/new", f"/cohorts/{market.cohort_id}",
     ])
 
 
@@ -188,7 +239,7 @@ def test_the_check_sees_a_page_that_scrolls_sideways(new_page, market):
     assert overflowing_elements(page)
 
 
-@pytest.mark.parametrize("role", ["anon", "worker", "firm", "admin"])
+@pytest.mark.parametrize("role", ["anon", "worker", "firm", "admin", "partner"])
 def test_english_pages_fit_a_360px_phone(new_page, market, role):
     """English words are longer than Chinese ones: the same pages, switched to English."""
     page = new_page("narrow")
@@ -198,11 +249,14 @@ def test_english_pages_fit_a_360px_phone(new_page, market, role):
     paths = {
         "anon": ["/", "/shifts", f"/shifts/{market.open_shift}", "/login", "/register/firm"],
         "worker": ["/me/feed", "/me/applications", "/me/applications?tab=done",
-                   "/me/profile", "/me/availability", "/me/pay", "/me/notifications"],
+                   "/me/profile", "/me/availability", "/me/pay", "/me/notifications",
+                   "/me/base"],
         "firm": ["/firm/", "/firm/shifts/new", f"/firm/shifts/{market.open_shift}/applicants",
                  f"/firm/shifts/{market.started_shift}/applicants", "/firm/favourites",
-                 "/firm/match"],
-        "admin": ["/admin/", "/admin/firms", "/admin/users", "/admin/audit", "/admin/ranker"],
+                 "/firm/match", "/firm/cohorts"],
+        "admin": ["/admin/", "/admin/firms", "/admin/users", "/admin/audit", "/admin/ranker",
+                  "/admin/bases", "/admin/bases/figures"],
+        "partner": ["/base/", "/base/figures", "/cohorts/new", f"/cohorts/{market.cohort_id}"],
     }[role]
     problems = []
     for path in paths:
