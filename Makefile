@@ -23,7 +23,7 @@ translations: $(STAMP)
 ## marketplace/translations/zh_Hans_CN/LC_MESSAGES/messages.po and run make translations)
 catalog: $(STAMP)
 	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k N_ -o marketplace/translations/messages.pot .
-	$(BIN)/pybabel -q update --no-fuzzy-matching -i marketplace/translations/messages.pot -d marketplace/translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i marketplace/translations/messages.pot -d marketplace/translations
 
 ## make run: install, migrate, load demo data, train the ranker, serve on http://127.0.0.1:5000
 run: install

@@ -4,8 +4,10 @@ The rules of the national guidance on shared employment, enforced here and (wher
 lives) by the database:
 - The worker's labor relationship stays with the lender, which pays the wages: those terms
   are fixed (`labor_relationship_fixed`) and CHECK constraints refuse anything else.
-- The lender may not profit: the pay passed to each worker must be at least what the borrower
-  pays for them; a markup is refused (`lender_markup`, and a CHECK constraint).
+- The lender may not profit: the pay passed to each worker must equal what the borrower pays
+  for them; a markup is refused (`lender_markup`), and so is a pass-through above it
+  (`pass_through_mismatch`: a lender paying more does so through its own payroll), backed by
+  a CHECK constraint.
 - Each lent worker consents individually on their phone; only that consent books their
   days at the borrower (`consent`), and nothing else ever does.
 - No disguised labor dispatch: only the lender's own confirmed staff can be named
@@ -234,10 +236,16 @@ def check_terms(data: dict[str, Any], *, today: dt.date, check_start: bool) -> T
         fail("worker_pay_fen", N_("Enter the pay passed to each worker per day"))
     if isinstance(daily, int) and isinstance(passed, int) and 0 < passed < daily:
         fail("worker_pay_fen",
-             N_("The lender may not profit from lending staff: each worker must receive at "
-                "least the %(amount)s yuan a day the borrower pays for them",
+             N_("The lender may not profit from lending staff: each worker must receive the "
+                "%(amount)s yuan a day the borrower pays for them",
                 amount=format(daily / 100, ".2f")),
              "lender_markup")
+    elif isinstance(daily, int) and isinstance(passed, int) and passed > daily > 0:
+        fail("worker_pay_fen",
+             N_("The pay passed to each worker must equal the %(amount)s yuan a day the "
+                "borrower pays for them; a lender paying more does so through its own payroll",
+                amount=format(daily / 100, ".2f")),
+             "pass_through_mismatch")
     if isinstance(passed, int) and passed > 0 and hours:
         minimum = current_app.config["MIN_HOURLY_WAGE_FEN"]
         if passed / hours < minimum:
@@ -259,7 +267,9 @@ def _raise_if(problem: TermsProblem) -> None:
 
 _RULE_MESSAGES = {
     "lender_markup": N_("The lender may not profit from lending staff: the pay passed to each "
-                        "worker must be at least what the borrower pays for them"),
+                        "worker must equal what the borrower pays for them"),
+    "pass_through_mismatch": N_("The pay passed to each worker must equal what the borrower "
+                                "pays for them"),
     "labor_relationship_fixed": N_("The lent worker's labor relationship stays with the "
                                    "lender, which pays the wages"),
     "self_employment_pressure": N_("Lent workers stay employees of their firm: do not ask them "

@@ -3,8 +3,8 @@
 The rules of the national guidance that the database itself keeps:
 - the worker's labor relationship stays with the lender, and the lender pays the wages
   (`labor_relationship` and `wage_payer` can only be 'lender');
-- the lender may not profit: the pay passed to each worker is at least what the borrower
-  pays the lender for them (`worker_pay_fen >= daily_pay_fen`);
+- the lender may not profit: the pay passed to each worker equals what the borrower pays the
+  lender for them (`worker_pay_fen = daily_pay_fen`);
 - a firm never lends to itself; a worker is on at most one firm's active staff.
 """
 
@@ -191,7 +191,7 @@ class SharingAgreement(db.Model):
         CheckConstraint("labor_relationship = 'lender'", name="labor_relationship_lender"),
         CheckConstraint("wage_payer = 'lender'", name="wage_payer_lender"),
         CheckConstraint("daily_pay_fen > 0", name="pay_positive"),
-        CheckConstraint("worker_pay_fen >= daily_pay_fen", name="no_lender_markup"),
+        CheckConstraint("worker_pay_fen = daily_pay_fen", name="no_lender_markup"),
         CheckConstraint("end_date >= start_date", name="period_valid"),
         CheckConstraint("day_start_minute >= 0 AND day_end_minute <= 1440 "
                         "AND day_start_minute < day_end_minute", name="day_valid"),

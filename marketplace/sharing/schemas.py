@@ -195,8 +195,9 @@ class TermsSchema(Schema):
                                                             "per worker and day"})
     worker_pay_fen = fields.Integer(validate=validate.Range(1, 10_000_000),
                                     metadata={"description": "the lender passes on to each "
-                                                             "worker per day; never less than "
-                                                             "daily_pay_fen (422 lender_markup)"})
+                                                             "worker per day; equal to daily_pay_fen "
+                                                             "(422 lender_markup if less, "
+                                                             "pass_through_mismatch if more)"})
     injury_liability = fields.String(validate=validate.OneOf(sorted(InjuryLiability)))
     labor_relationship = fields.String(validate=validate.Length(max=16), metadata={
         "description": "always 'lender' (422 labor_relationship_fixed otherwise)"})

@@ -125,7 +125,7 @@ def upgrade():
     sa.CheckConstraint('lender_firm_id <> borrower_firm_id', name=op.f('ck_sharing_agreements_two_firms')),
     sa.CheckConstraint('lender_rating IS NULL OR lender_rating BETWEEN 1 AND 5', name=op.f('ck_sharing_agreements_lender_rating_range')),
     sa.CheckConstraint('terms_version >= 1', name=op.f('ck_sharing_agreements_version_positive')),
-    sa.CheckConstraint('worker_pay_fen >= daily_pay_fen', name=op.f('ck_sharing_agreements_no_lender_markup')),
+    sa.CheckConstraint('worker_pay_fen = daily_pay_fen', name=op.f('ck_sharing_agreements_no_lender_markup')),
     sa.ForeignKeyConstraint(['borrower_confirmed_by_id'], ['users.id'], name=op.f('fk_sharing_agreements_borrower_confirmed_by_id_users')),
     sa.ForeignKeyConstraint(['borrower_firm_id'], ['firms.id'], name=op.f('fk_sharing_agreements_borrower_firm_id_firms')),
     sa.ForeignKeyConstraint(['borrower_signed_by_id'], ['users.id'], name=op.f('fk_sharing_agreements_borrower_signed_by_id_users')),

@@ -230,22 +230,31 @@ def test_rule_no_profit_a_markup_is_refused(firms, make_staff, make_agreement):
     assert markup.value.code == "lender_markup"
     assert "worker_pay_fen" in markup.value.fields
     db.session.rollback()
-    # Paying the worker more than the borrower pays (the lender tops up) is not profit.
-    topped = agreements.update_terms(actor=lender, agreement_id=agreement.id,
-                                     version=agreement.terms_version,
-                                     changes={"daily_pay_fen": 22000, "worker_pay_fen": 24000})
+    # The pass-through equals what the borrower pays: more is refused too (the lender's own
+    # payroll is the place for a top-up), and equal is accepted.
+    with pytest.raises(ValidationFailed) as above:
+        agreements.update_terms(actor=lender, agreement_id=agreement.id,
+                                version=agreement.terms_version,
+                                changes={"daily_pay_fen": 22000, "worker_pay_fen": 24000})
+    assert above.value.code == "pass_through_mismatch"
+    db.session.rollback()
+    equal = agreements.update_terms(actor=lender, agreement_id=agreement.id,
+                                    version=agreement.terms_version,
+                                    changes={"daily_pay_fen": 24000, "worker_pay_fen": 24000})
     db.session.commit()
-    assert (topped.daily_pay_fen, topped.worker_pay_fen) == (22000, 24000)
+    assert (equal.daily_pay_fen, equal.worker_pay_fen) == (24000, 24000)
 
 
 def test_rule_no_profit_is_also_a_database_constraint(firms, make_staff, make_agreement):
     lender, borrower = firms
     agreement = make_agreement(lender, borrower, [make_staff(lender)], sign=False)
-    with pytest.raises(IntegrityError):
-        db.session.execute(update(SharingAgreement).where(SharingAgreement.id == agreement.id)
-                           .values(worker_pay_fen=SharingAgreement.daily_pay_fen - 1))
-        db.session.flush()
-    db.session.rollback()
+    for off_by in (-1, 1):
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                update(SharingAgreement).where(SharingAgreement.id == agreement.id)
+                .values(worker_pay_fen=SharingAgreement.daily_pay_fen + off_by))
+            db.session.flush()
+        db.session.rollback()
 
 
 def test_rule_the_labor_relationship_stays_with_the_lender(firms, make_staff, make_agreement):
