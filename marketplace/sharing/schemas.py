@@ -194,10 +194,10 @@ class TermsSchema(Schema):
                                    metadata={"description": "the borrower pays the lender, "
                                                             "per worker and day"})
     worker_pay_fen = fields.Integer(validate=validate.Range(1, 10_000_000),
-                                    metadata={"description": "the lender passes on to each "
-                                                             "worker per day; equal to daily_pay_fen "
-                                                             "(422 lender_markup if less, "
-                                                             "pass_through_mismatch if more)"})
+                                    metadata={"description": (
+                                        "the lender passes on to each worker per day; equal to "
+                                        "daily_pay_fen (422 lender_markup if less, "
+                                        "pass_through_mismatch if more)")})
     injury_liability = fields.String(validate=validate.OneOf(sorted(InjuryLiability)))
     labor_relationship = fields.String(validate=validate.Length(max=16), metadata={
         "description": "always 'lender' (422 labor_relationship_fixed otherwise)"})
