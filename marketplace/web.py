@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from marketplace.errors import DomainError, translate
@@ -46,3 +47,19 @@ def fail(error: DomainError) -> None:
     if error.status in (403, 404):
         raise error
     flash(translate(error.message), "error")
+
+
+def button_action(form, call: Callable[[], object], *, back: str, done: str,
+                  on_error: Callable[[DomainError], None] = fail) -> ResponseReturnValue:
+    """A one-button POST: the form's CSRF token checked, one service call committed, a flash
+    saying it is done and a 303 back; a refusal goes to `on_error` (roll back, explain)."""
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call()
+    except DomainError as error:
+        on_error(error)
+        return redirect(back, 303)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(back, 303)

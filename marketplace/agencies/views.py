@@ -24,7 +24,7 @@ from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.notifications import services as notifications
 from marketplace.shifts import services as shifts
 from marketplace.shifts.views import search_form
-from marketplace.web import back_to, page_arg, role_required
+from marketplace.web import back_to, button_action, page_arg, role_required
 
 bp = Blueprint("agencies", __name__)
 agency_required = role_required(lambda user: user.is_agency and user.agency is not None,
@@ -136,18 +136,15 @@ def invite():
 def answer_request(membership_id: int, answer: str):
     if answer not in ("accept", "decline"):
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        roster.answer_request(actor=current_user, membership_id=membership_id,
-                              accept=answer == "accept")
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("agencies.roster_page"), 303)
-    db.session.commit()
-    flash(_("The worker is on your roster now.") if answer == "accept"
-          else _("The request was declined."), "success")
-    return redirect(url_for("agencies.roster_page"), 303)
+    return button_action(
+        ButtonForm(),
+        lambda: roster.answer_request(actor=current_user, membership_id=membership_id,
+                                      accept=answer == "accept"),
+        back=url_for("agencies.roster_page"),
+        done=_("The worker is on your roster now.") if answer == "accept"
+        else _("The request was declined."),
+        on_error=_fail,
+    )
 
 
 @bp.get("/agency/roster/<int:worker_id>")
@@ -163,16 +160,13 @@ def roster_worker(worker_id: int):
 @bp.post("/agency/roster/<int:worker_id>/end")
 @agency_required
 def end_membership(worker_id: int):
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        roster.end_by_agency(actor=current_user, worker_id=worker_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("agencies.roster_page"), 303)
-    db.session.commit()
-    flash(_("The worker is no longer on your roster."), "success")
-    return redirect(url_for("agencies.roster_page"), 303)
+    return button_action(
+        ButtonForm(),
+        lambda: roster.end_by_agency(actor=current_user, worker_id=worker_id),
+        back=url_for("agencies.roster_page"),
+        done=_("The worker is no longer on your roster."),
+        on_error=_fail,
+    )
 
 
 @bp.get("/agency/shifts")
@@ -320,16 +314,13 @@ def placements():
 @agency_required
 def retract(application_id: int):
     back = back_to(url_for("agencies.placements"))
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        brokering.retract(actor=current_user, application_id=application_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(back, 303)
-    db.session.commit()
-    flash(_("The application was withdrawn."), "success")
-    return redirect(back, 303)
+    return button_action(
+        ButtonForm(),
+        lambda: brokering.retract(actor=current_user, application_id=application_id),
+        back=back,
+        done=_("The application was withdrawn."),
+        on_error=_fail,
+    )
 
 
 @bp.get("/agency/settlement")
@@ -355,16 +346,13 @@ def settlement():
 @bp.post("/agency/commissions/<int:commission_id>/settle")
 @agency_required
 def settle(commission_id: int):
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        brokering.settle(actor=current_user, commission_id=commission_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("agencies.settlement"), 303)
-    db.session.commit()
-    flash(_("Recorded as paid by the firm."), "success")
-    return redirect(url_for("agencies.settlement"), 303)
+    return button_action(
+        ButtonForm(),
+        lambda: brokering.settle(actor=current_user, commission_id=commission_id),
+        back=url_for("agencies.settlement"),
+        done=_("Recorded as paid by the firm."),
+        on_error=_fail,
+    )
 
 
 @bp.get("/agency/scorecard")

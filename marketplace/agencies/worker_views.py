@@ -12,7 +12,7 @@ from marketplace.agencies.forms import ButtonForm, ConsentForm
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import localise_choices
-from marketplace.web import page_arg, role_required
+from marketplace.web import button_action, page_arg, role_required
 
 bp = Blueprint("agency_worker", __name__, url_prefix="/me/agencies")
 worker_required = role_required(
@@ -100,13 +100,10 @@ def consents(membership_id: int):
 @bp.post("/<int:agency_id>/join")
 @worker_required
 def join(agency_id: int):
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        roster.request_to_join(actor=current_user, agency_id=agency_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("agency_worker.index"), 303)
-    db.session.commit()
-    flash(_("Request sent. The agency answers soon."), "success")
-    return redirect(url_for("agency_worker.index"), 303)
+    return button_action(
+        ButtonForm(),
+        lambda: roster.request_to_join(actor=current_user, agency_id=agency_id),
+        back=url_for("agency_worker.index"),
+        done=_("Request sent. The agency answers soon."),
+        on_error=_fail,
+    )

@@ -32,9 +32,9 @@ from marketplace.shifts import services as shifts
 from marketplace.shifts.models import ShiftStatus
 from marketplace.shifts.states import FIRM_ACTIONS
 from marketplace.web import back_to as _back
+from marketplace.web import button_action, role_required
 from marketplace.web import fail as _fail
 from marketplace.web import page_arg as _page_arg
-from marketplace.web import role_required
 
 bp = Blueprint("firms", __name__, url_prefix="/firm")
 firm_required = role_required(lambda user: user.is_firm and user.firm is not None,
@@ -294,16 +294,13 @@ def candidates(shift_id: int):
 def invite_candidate(shift_id: int, worker_id: int):
     form = ConfirmForm()
     back = url_for("firms.candidates", shift_id=shift_id)
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.invite_candidate(actor=current_user, shift_id=shift_id, worker_id=worker_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(back, 303)
-    db.session.commit()
-    flash(_("Invitation sent. The worker gets a message and can apply in one tap."), "success")
-    return redirect(back, 303)
+    return button_action(
+        form,
+        lambda: services.invite_candidate(actor=current_user, shift_id=shift_id,
+                                          worker_id=worker_id),
+        back=back,
+        done=_("Invitation sent. The worker gets a message and can apply in one tap."),
+    )
 
 
 @bp.get("/match")

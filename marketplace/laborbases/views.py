@@ -24,9 +24,9 @@ from marketplace.laborbases.forms import (
     PartnerForm,
 )
 from marketplace.web import back_to as _back
+from marketplace.web import button_action, role_required
 from marketplace.web import fail as _fail
 from marketplace.web import page_arg as _page_arg
-from marketplace.web import role_required
 
 bp = Blueprint("laborbases", __name__)
 admin_required = role_required(lambda user: user.is_admin, "Only for administrators.")
@@ -328,32 +328,25 @@ def add_member(cohort_id: int):
 @organiser_required
 def withdraw_member(cohort_id: int, member_id: int):
     back = url_for("laborbases.cohort", cohort_id=cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        services.withdraw_member(actor=current_user, cohort_id=cohort_id, member_id=member_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(back, 303)
-    db.session.commit()
-    flash(_("The invitation is withdrawn."), "success")
-    return redirect(back, 303)
+    return button_action(
+        ConfirmForm(),
+        lambda: services.withdraw_member(actor=current_user, cohort_id=cohort_id,
+                                         member_id=member_id),
+        back=back,
+        done=_("The invitation is withdrawn."),
+    )
 
 
 @bp.post("/cohorts/<int:cohort_id>/cancel")
 @organiser_required
 def cancel_cohort(cohort_id: int):
     back = url_for("laborbases.cohort", cohort_id=cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_cohort(actor=current_user, cohort_id=cohort_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(back, 303)
-    db.session.commit()
-    flash(_("The cohort is cancelled."), "success")
-    return redirect(back, 303)
+    return button_action(
+        ConfirmForm(),
+        lambda: services.cancel_cohort(actor=current_user, cohort_id=cohort_id),
+        back=back,
+        done=_("The cohort is cancelled."),
+    )
 
 
 # --------------------------------------------------------------------------- firms

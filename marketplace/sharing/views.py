@@ -32,9 +32,9 @@ from marketplace.sharing.models import (
     SharingListing,
 )
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
+from marketplace.web import button_action, role_required
 from marketplace.web import fail as _fail
 from marketplace.web import page_arg as _page_arg
-from marketplace.web import role_required
 
 bp = Blueprint("sharing", __name__, url_prefix="/firm")
 worker_bp = Blueprint("sharing_me", __name__, url_prefix="/me/sharing")
@@ -109,16 +109,12 @@ def add_staff():
 @bp.post("/staff/<int:staff_id>/end")
 @firm_required
 def end_staff(staff_id: int):
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    try:
-        sharing.end_staff(actor=current_user, staff_id=staff_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("sharing.staff"), 303)
-    db.session.commit()
-    flash(_("Taken off your staff list."), "success")
-    return redirect(url_for("sharing.staff"), 303)
+    return button_action(
+        DecisionForm(),
+        lambda: sharing.end_staff(actor=current_user, staff_id=staff_id),
+        back=url_for("sharing.staff"),
+        done=_("Taken off your staff list."),
+    )
 
 
 @bp.post("/staff/list-idle")
@@ -265,16 +261,12 @@ def edit_listing(listing_id: int):
 @bp.post("/sharing/listings/<int:listing_id>/close")
 @firm_required
 def close_listing(listing_id: int):
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    try:
-        sharing.close_listing(actor=current_user, listing_id=listing_id)
-    except DomainError as error:
-        _fail(error)
-        return redirect(url_for("sharing.exchange"), 303)
-    db.session.commit()
-    flash(_("The listing is closed."), "success")
-    return redirect(url_for("sharing.exchange"), 303)
+    return button_action(
+        DecisionForm(),
+        lambda: sharing.close_listing(actor=current_user, listing_id=listing_id),
+        back=url_for("sharing.exchange"),
+        done=_("The listing is closed."),
+    )
 
 
 @bp.post("/sharing/listings/<int:listing_id>/propose")
