@@ -49,6 +49,15 @@ def fail(error: DomainError) -> None:
     flash(translate(error.message), "error")
 
 
+def fail_on_page(error: DomainError) -> None:
+    """Like `fail`, but a 403 (an agency not yet verified, an administrator's refused step) is
+    explained on the page too; only "not found" goes on to the error page."""
+    db.session.rollback()
+    if error.status == 404:
+        raise error
+    flash(translate(error.message), "error")
+
+
 def button_action(form, call: Callable[[], object], *, back: str, done: str,
                   on_error: Callable[[DomainError], None] = fail) -> ResponseReturnValue:
     """A one-button POST: the form's CSRF token checked, one service call committed, a flash

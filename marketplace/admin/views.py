@@ -22,6 +22,7 @@ from marketplace.extensions import db
 from marketplace.firms.models import Verification
 from marketplace.matching import registry
 from marketplace.security import safe_next
+from marketplace.web import fail_on_page as _fail
 from marketplace.web import page_arg as _page_arg
 from marketplace.web import role_required
 
@@ -32,13 +33,6 @@ LIST_PER_PAGE = 30
 AUDIT_PER_PAGE = 50
 FIRM_TABS = ("pending", "verified", "rejected", "all")
 FAIRNESS_SHIFTS = 20
-
-
-def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    if error.status == 404:
-        raise error
-    flash(translate(error.message), "error")
 
 
 @bp.get("/")

@@ -13,6 +13,7 @@ from marketplace.agencies.models import ComplaintStatus
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.security import safe_next
+from marketplace.web import fail_on_page as _fail
 from marketplace.web import page_arg, role_required
 
 bp = Blueprint("agency_admin", __name__, url_prefix="/admin/agencies")
@@ -21,13 +22,6 @@ admin_required = role_required(lambda user: user.is_admin, "Only for administrat
 PER_PAGE = 30
 TABS = ("pending", "verified", "rejected", "all")
 COMPLAINT_TABS = ("open", "upheld", "dismissed", "all")
-
-
-def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    if error.status == 404:
-        raise error
-    flash(translate(error.message), "error")
 
 
 @bp.get("")

@@ -25,6 +25,7 @@ from marketplace.notifications import services as notifications
 from marketplace.shifts import services as shifts
 from marketplace.shifts.views import search_form
 from marketplace.web import back_to, button_action, page_arg, role_required
+from marketplace.web import fail_on_page as _fail
 
 bp = Blueprint("agencies", __name__)
 agency_required = role_required(lambda user: user.is_agency and user.agency is not None,
@@ -40,15 +41,6 @@ PLACEMENT_TABS = {
     "closed": ["withdrawn", "declined", "rejected", "cancelled"],
     "all": [],
 }
-
-
-def _fail(error: DomainError) -> None:
-    """Roll back; "not found" goes on to the 404 page, anything else (including an agency
-    not yet verified or suspended) becomes a clear message on the page."""
-    db.session.rollback()
-    if error.status == 404:
-        raise error
-    flash(translate(error.message), "error")
 
 
 # ----------------------------------------------------------------------- registration

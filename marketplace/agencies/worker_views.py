@@ -9,23 +9,17 @@ from flask_login import current_user
 
 from marketplace.agencies import brokering, roster, services, trust
 from marketplace.agencies.forms import ButtonForm, ConsentForm
-from marketplace.errors import DomainError, translate
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import localise_choices
 from marketplace.web import button_action, page_arg, role_required
+from marketplace.web import fail_on_page as _fail
 
 bp = Blueprint("agency_worker", __name__, url_prefix="/me/agencies")
 worker_required = role_required(
     lambda user: user.is_worker and user.worker_profile is not None, "Only for worker accounts.")
 
 DIRECTORY_PER_PAGE = 10
-
-
-def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    if error.status == 404:
-        raise error
-    flash(translate(error.message), "error")
 
 
 @bp.get("")

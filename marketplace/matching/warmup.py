@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 
 from flask import Flask
-from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.firms.models import Firm
 from marketplace.matching.registry import current_ranker
 from marketplace.matching.scoring import firm_stats
 from marketplace.matching.shift_store import store
@@ -24,7 +22,7 @@ def warm_up(app: Flask) -> None:
     with app.app_context():
         try:
             if current_ranker() is not None:
-                firm_stats.get(db.session.scalars(select(Firm.id)).all())
+                firm_stats.get([])  # loads every firm's counts
             store.facts([])  # the bulk load of recent shifts
         except Exception:  # never keep a worker from starting
             app.logger.exception("warm-up failed; the first requests will load on demand")
