@@ -36,7 +36,7 @@ from marketplace.laborbases.models import (
     LaborBase,
     MemberStatus,
 )
-from marketplace.laborbases.services import today_local
+from marketplace.laborbases.services import partner_base, today_local
 from marketplace.shifts.models import Application
 from marketplace.shifts.states import BOOKED, AppStatus
 from marketplace.timeutil import LOCAL_TZ, to_local
@@ -162,9 +162,7 @@ def _scope(actor: User, base_id: int | None, province: str | None) -> tuple[list
     if actor.role == Role.PARTNER and actor.labor_base_id is not None:
         if base_id is not None and base_id != actor.labor_base_id:
             raise NotFound(N_("Labor base not found"))
-        own = db.session.get(LaborBase, actor.labor_base_id)
-        if own is None:
-            raise NotFound(N_("Labor base not found"))
+        own = partner_base(actor)
         return [own], own
     if actor.role != Role.ADMIN:
         raise NotFound(N_("Not found"))

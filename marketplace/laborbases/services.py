@@ -262,10 +262,9 @@ def partners_of(base_id: int) -> list[User]:
 def partner_base(actor: User) -> LaborBase:
     if actor.role != Role.PARTNER or actor.labor_base_id is None:
         raise NotFound(N_("Not found"))
-    base = db.session.get(LaborBase, actor.labor_base_id)
-    if base is None:
+    if actor.labor_base is None:
         raise NotFound(N_("Labor base not found"))
-    return base
+    return actor.labor_base
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -512,7 +511,7 @@ def answer_invitation(*, actor: User, member_id: int, accept: bool) -> CohortMem
     if accept:
         profile = actor.worker_profile
         base = cohort.labor_base
-        profile.labor_base_id = base.id
+        profile.registered_base = base
         profile.labor_base = base.name[:80]
         if not profile.origin_province and base.province in PROVINCES:
             profile.origin_province = base.province

@@ -370,12 +370,8 @@ def firm_cohorts():
 @worker_required
 def worker_base():
     profile = current_user.worker_profile
-    base = None
-    if profile.labor_base_id:
-        from marketplace.laborbases.models import LaborBase
-
-        base = db.session.get(LaborBase, profile.labor_base_id)
-    return render_template("laborbases/worker_base.html", profile=profile, base=base,
+    return render_template("laborbases/worker_base.html", profile=profile,
+                           base=profile.registered_base,
                            memberships=services.memberships_for_worker(actor=current_user),
                            form=ConfirmForm())
 

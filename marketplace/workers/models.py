@@ -59,6 +59,7 @@ class WorkerProfile(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="worker_profile")  # noqa: F821
+    registered_base: Mapped[LaborBase | None] = relationship()  # noqa: F821
     skill_rows: Mapped[list[WorkerSkill]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )

@@ -86,21 +86,21 @@ def _set_labor_base(profile: WorkerProfile, changes: dict[str, Any]) -> None:
     """The registry entry wins: choosing one also stores its name in the free-text
     `labor_base` (older readers see it there). Clearing the entry clears the text if it was
     the entry's name; a new free text that is not the entry's name clears the entry."""
-    from marketplace.laborbases.models import LaborBase
-
-    current = db.session.get(LaborBase, profile.labor_base_id) if profile.labor_base_id else None
+    current = profile.registered_base
     current_name = current.name[:80] if current else None
     if "labor_base_id" in changes:
         chosen = changes["labor_base_id"]
         if chosen is not None:
+            from marketplace.laborbases.models import LaborBase
+
             base = db.session.get(LaborBase, chosen)
-            profile.labor_base_id, profile.labor_base = base.id, base.name[:80]
+            profile.registered_base, profile.labor_base = base, base.name[:80]
             return
-        profile.labor_base_id = None
+        profile.registered_base = None
         if current_name is not None and profile.labor_base == current_name:
             profile.labor_base = None
     elif current_name is not None and profile.labor_base != current_name:
-        profile.labor_base_id = None
+        profile.registered_base = None
 
 
 def _set_id_number(profile: WorkerProfile, id_number: str) -> None:
