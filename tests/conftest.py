@@ -124,6 +124,17 @@ def app(tmp_path_factory):
     return app
 
 
+@pytest.fixture(scope="session")
+def served(app):
+    """The same app served by gunicorn in several processes, on the suite's database."""
+    from tests.served import ServedApp
+
+    server = ServedApp(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"],
+                       app.config["MODEL_DIR"])
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request, app) -> Iterator[None]:
     ctx = app.app_context()
