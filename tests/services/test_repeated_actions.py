@@ -14,50 +14,14 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from marketplace.admin.models import AuditLog
-from marketplace.auth.services import issue_token
 from marketplace.extensions import db
 from marketplace.idempotency import IdempotencyKey
 from marketplace.notifications.models import Notification
 from marketplace.shifts.applications import apply, transition
 from marketplace.shifts.models import Application, Attendance, Rating, Shift
 from marketplace.shifts.states import SEAT_HOLDING
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, bearer
 from tests.services.test_concurrency import overlapping_bookings
-
-
-class Fresh:
-    """The served app, after whose answers this test reads the database afresh: a SQLite
-    reader keeps the snapshot its transaction began with (an expired object's reload in an
-    f-string is enough to begin one)."""
-
-    def __init__(self, served) -> None:
-        self.served = served
-
-    def send(self, *args, **kwargs):
-        db.session.rollback()
-        answer = self.served.send(*args, **kwargs)
-        db.session.rollback()
-        return answer
-
-    def race(self, *args, **kwargs):
-        db.session.rollback()
-        answers = self.served.race(*args, **kwargs)
-        db.session.rollback()
-        return answers
-
-    def __getattr__(self, name: str):
-        return getattr(self.served, name)
-
-
-@pytest.fixture
-def server(served) -> Fresh:
-    return Fresh(served)
-
-
-def bearer(user) -> dict[str, str]:
-    token = issue_token(user=user, ttl_days=1)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def seat_holders(shift_id: int) -> int:
