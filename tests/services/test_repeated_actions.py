@@ -8,6 +8,7 @@ Runs on the suite's SQLite file and, with DATABASE_URL, on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 
 import pytest
@@ -296,7 +297,6 @@ def test_a_refusal_is_replayed_and_a_new_key_runs_again(server, market):
 
 
 def test_stored_answers_expire_after_a_day(app, server, market):
-    from marketplace.idempotency import purge_expired
 
     _firm, worker, _shift, application = market("offered")
     headers = {**bearer(worker), "Idempotency-Key": "old"}
@@ -311,7 +311,8 @@ def test_stored_answers_expire_after_a_day(app, server, market):
     db.session.execute(update(IdempotencyKey).values(
         created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)))
     db.session.commit()
-    assert purge_expired(ttl_hours=24) == 1
+    purged = app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert purged.exit_code == 0 and "1 stored answers removed" in purged.output
     assert db.session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
 
 
@@ -335,3 +336,35 @@ def test_a_button_tapped_ten_times_at_once_acts_once(server, market):
     assert_seats_add_up()
     assert seat_holders(shift.id) == 1
     assert server.server_errors() == []
+
+
+def test_a_form_sent_twice_acts_once_and_the_second_gets_the_first_answer(client, login,
+                                                                        market):
+    _firm, worker, _shift, application = market("offered")
+    login(client, worker)
+    html = client.get("/me/applications?tab=active").get_data(as_text=True)
+    action = f"/me/applications/{application.id}/accept"
+    form = html[html.index(f'action="{action}"'):]
+    fields = dict(re.findall(r'name="(csrf_token|idempotency_key)"[^>]*value="([^"]+)"',
+                             form[:form.index("</form>")]))
+
+    first = client.post(action, data=fields)
+    second = client.post(action, data=fields)
+
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"]
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert audited("application.accept", application.id) == 1
+    # A form without the key (an old page) still works, and the state machine refuses it.
+    plain = client.post(action, data={"csrf_token": fields["csrf_token"]})
+    assert plain.status_code == 303 and "Idempotent-Replayed" not in plain.headers
+
+
+def test_token_requests_are_never_stored(client, make_worker):
+    worker = make_worker()
+    body = {"phone": worker.phone, "password": TEST_PASSWORD}
+    tokens = [client.post("/api/v1/auth/token", json=body,
+                          headers={"Idempotency-Key": "same"}).get_json()["token"]
+              for _ in range(2)]
+    assert tokens[0] != tokens[1]
+    assert db.session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
