@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, ValidationFailed
+from marketplace.errors import N_, Conflict, ValidationFailed
 from marketplace.extensions import db
 from marketplace.sqlite import begin_read_transaction
 
@@ -83,7 +83,7 @@ def _scope_and_key() -> tuple[str, str] | None:
         return None
     if not KEY_PATTERN.fullmatch(raw):
         raise ValidationFailed(
-            "An idempotency key is 1 to 255 visible ASCII characters",
+            N_("An idempotency key is 1 to 255 visible ASCII characters"),
             code="invalid_idempotency_key", fields={HEADER: ["Invalid"]})
     if is_api:
         bearer = request.headers.get("Authorization", "")
@@ -116,13 +116,13 @@ def _before() -> Response | None:
             continue  # expired and removed meanwhile: reserve again
         if earlier.fingerprint != fingerprint:
             raise ValidationFailed(
-                "This idempotency key was used for a different request",
+                N_("This idempotency key was used for a different request"),
                 code="idempotency_key_reused", fields={HEADER: ["Already used"]})
         if earlier.status_code is not None:
             return _replay(earlier)
         db.session.rollback()
         if time.monotonic() >= deadline:
-            error = Conflict("A request with this idempotency key is still being processed",
+            error = Conflict(N_("This request is still being processed. Please wait a moment."),
                              code="idempotency_in_progress")
             error.retry_after = 1
             raise error
