@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
-from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import N_, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.notifications.services import notify
@@ -48,9 +48,9 @@ def decide_firm(*, actor: User, firm_id: int, approve: bool, note: str = "") -> 
         .values(verification_status=target, verification_note=note.strip() or None,
                 verified_at=utcnow() if approve else None)
         .execution_options(synchronize_session=False)).rowcount
-    if decided != 1:  # decided so already, perhaps by a request racing this one
-        raise Conflict(N_("This decision has already been made"), code="already_decided")
     db.session.refresh(firm)
+    if decided != 1:  # decided so already, perhaps by a request racing this one: done once
+        return firm
     record(
         actor=actor,
         action="firm.verify" if approve else "firm.reject",
@@ -83,9 +83,9 @@ def set_user_status(*, actor: User, user_id: int, suspended: bool, reason: str =
     moved = db.session.execute(
         update(User).where(User.id == user.id, User.status != target).values(**changes)
         .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
-        raise Conflict(N_("This decision has already been made"), code="already_decided")
     db.session.refresh(user)
+    if moved != 1:  # already so, perhaps by a request racing this one: done once
+        return user
     if suspended:
         from marketplace.auth.services import revoke_all_tokens
 

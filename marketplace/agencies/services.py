@@ -130,9 +130,9 @@ def decide_agency(*, actor: User, agency_id: int, approve: bool, note: str = "")
         .values(verification_status=target, verification_note=note.strip() or None,
                 verified_at=utcnow() if approve else None)
         .execution_options(synchronize_session=False)).rowcount
-    if decided != 1:  # decided so already, perhaps by a request racing this one
-        raise Conflict(N_("This decision has already been made"), code="already_decided")
     db.session.refresh(agency)
+    if decided != 1:  # decided so already, perhaps by a request racing this one: done once
+        return agency
     record(actor=actor, action="agency.verify" if approve else "agency.reject",
            target_type="agency", target_id=agency.id, note=note.strip())
     kind = "agency_verified" if approve else "agency_rejected"

@@ -368,3 +368,16 @@ def test_token_requests_are_never_stored(client, make_worker):
               for _ in range(2)]
     assert tokens[0] != tokens[1]
     assert db.session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
+
+
+def test_ten_verifications_of_a_firm_verify_it_once(server, make_admin, make_firm):
+    admin, firm = make_admin(), make_firm(verified=False)
+
+    answers = server.race("POST", f"/api/v1/admin/firms/{firm.firm_id}/verify",
+                          body={"approve": True, "note": "材料齐全"}, headers=bearer(admin))
+
+    assert codes(answers) == {200: 10}, [(a.status, a.json()) for a in answers]
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "firm.verify", AuditLog.target_id == firm.firm_id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == firm.id, Notification.kind == "firm_verified")) == 1
