@@ -4,7 +4,7 @@ from flask import current_app
 
 from marketplace.api.core import load_body, operation
 from marketplace.auth import services
-from marketplace.auth.limits import login_limits
+from marketplace.auth.limits import login_limits, register_limits
 from marketplace.auth.schemas import RegisterSchema, TokenRequestSchema, TokenSchema
 from marketplace.extensions import db
 from marketplace.workers.api import me_body
@@ -13,7 +13,8 @@ from marketplace.workers.schemas import MeSchema
 
 @operation("/auth/register", methods=["POST"],
            summary="Register a worker, firm or HR agency account", tags=["auth"],
-           body=RegisterSchema, response=MeSchema, status=201, auth=False, errors=(409,))
+           body=RegisterSchema, response=MeSchema, status=201, auth=False, errors=(409, 429))
+@register_limits
 def register():
     data = load_body(RegisterSchema())
     if data["role"] == "worker":

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.auth import services
 from marketplace.auth.forms import FirmRegisterForm, LoginForm, WorkerRegisterForm
-from marketplace.auth.limits import login_limits
+from marketplace.auth.limits import login_limits, register_limits
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import apply_field_errors, localise_choices
@@ -69,6 +69,7 @@ def register_choice():
 
 
 @bp.route("/register/worker", methods=["GET", "POST"])
+@register_limits
 def register_worker():
     form = WorkerRegisterForm()
     if form.validate_on_submit():
@@ -88,6 +89,7 @@ def register_worker():
 
 
 @bp.route("/register/firm", methods=["GET", "POST"])
+@register_limits
 def register_firm():
     form = FirmRegisterForm()
     localise_choices(form)
