@@ -161,8 +161,8 @@ def change_password(*, user: User, current: str, new: str,
     checked_hash = user.password_hash
     if not verify_password(checked_hash, current or ""):
         note_failed_guess()
-        raise ValidationFailed(N_("Your current password is wrong"), code="wrong_password",
-                               fields={"current_password": [N_("Wrong password")]})
+        wrong = N_("Your current password is wrong")
+        raise ValidationFailed(wrong, code="wrong_password", fields={"current_password": [wrong]})
     problems = password_problems(new, phone=user.phone)
     if problems:
         raise ValidationFailed(problems[0], code="weak_password",
