@@ -68,8 +68,25 @@ def test_the_token_list_shows_the_accounts_live_tokens_never_the_tokens(client, 
         assert token not in body and token[6:20] not in body
     own_ids = set(db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == worker.id)))
     assert {item["id"] for item in items} < own_ids
-    # the token used for this request has its use recorded
-    assert items[1]["last_used_at"] is not None and items[0]["last_used_at"] is None
+    # issuing a token is its first use; later uses are recorded at most once a minute
+    assert all(item["last_used_at"] == item["created_at"] for item in items)
+
+
+def test_a_tokens_use_is_recorded_at_most_once_a_minute(client, make_worker):
+    import datetime as dt
+
+    worker = make_worker()
+    token = _token(client, worker)
+    row = db.session.get(ApiToken, _token_id(token))
+    issued = row.last_used_at
+    assert _me(client, token) == 200
+    db.session.refresh(row)
+    assert row.last_used_at == issued  # used again within the minute: no write
+    row.last_used_at = issued - dt.timedelta(minutes=5)
+    db.session.commit()
+    assert _me(client, token) == 200
+    db.session.refresh(row)
+    assert row.last_used_at > issued - dt.timedelta(minutes=5)
 
 
 def test_revoking_a_token_by_id_works_on_own_tokens_only(client, make_worker, make_admin):
@@ -290,3 +307,15 @@ def test_the_openapi_document_lists_the_new_routes_and_their_codes(client):
     assert {"401", "422", "429"} <= codes("/auth/token", "post")
     item = paths["/auth/tokens"]["get"]["responses"]["200"]["content"]["application/json"]
     assert item["schema"]
+
+
+def test_passwords_with_unusable_characters_are_refused_not_a_500(client, make_worker):
+    worker = make_worker()
+    for password in ("sea-breeze\ud800-7", "sea-breeze\u0000-7"):
+        response = client.post("/api/v1/auth/token",
+                               json={"phone": worker.phone, "password": password})
+        assert response.status_code in (401, 422), response.status_code
+        response = client.post("/api/v1/auth/register", json={
+            "phone": new_phone(), "password": password, "role": "worker", "name": "刘师傅"})
+        assert response.status_code == 422, response.status_code
+        assert "cannot be used" in response.get_json()["error"]["fields"]["password"][0]

@@ -50,8 +50,8 @@ def _current_account_key() -> str:
 
 
 def _register_phone_key() -> str:
-    phone = _body_phone()
-    return f"register-phone:{_digest(phone)}" if phone else ""
+    # never empty: Flask-Limiter would skip the limit (and log an error) on an empty key
+    return f"register-phone:{_digest(_body_phone())}"
 
 
 def _failed(response) -> bool:

@@ -190,11 +190,14 @@ def _clean_label(label: str | None) -> str | None:
 
 def issue_token(*, user: User, ttl_days: int, label: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     db.session.add(
         ApiToken(
             user_id=user.id,
             token_hash=_digest(token),
-            expires_at=utcnow() + dt.timedelta(days=ttl_days),
+            created_at=now,
+            last_used_at=now,  # issuing it is its first use (and spares a write on the next)
+            expires_at=now + dt.timedelta(days=ttl_days),
             prefix=token[:TOKEN_PREFIX_CHARS],
             label=_clean_label(label),
         )
