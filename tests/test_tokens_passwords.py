@@ -240,6 +240,11 @@ def test_the_shipped_list_holds_thousands_of_common_passwords():
     assert {"password", "12345678", "qwertyuiop", "1qaz2wsx", "woaini1314", "password123",
             "88888888", "a123456789"} <= words
     assert all(len(word) >= 8 and word == word.lower() for word in words)
+    from marketplace.auth.passwords import COMMON_PASSWORDS_FILE
+
+    header = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()[2]
+    assert header == f"# {len(words)} entries, all 8+ printable ASCII characters (shorter ones " \
+                     "are refused by length):"
 
 
 @pytest.mark.parametrize("password", ["password", "PASSWORD1", "Woaini1314", "qwerty123",

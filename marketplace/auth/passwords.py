@@ -47,7 +47,7 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 def common_passwords() -> frozenset[str]:
     """The shipped list of common passwords (lower case; see the file's header)."""
     lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return frozenset(line for line in lines if line and not line.startswith("# "))
 
 
 def password_problems(password: str | None, *, phone: str | None = None) -> list[str]:
