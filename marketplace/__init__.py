@@ -49,6 +49,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (complete the metadata)
+    from marketplace.auth.limits import init_limits
     from marketplace.auth.sessions import load_user_from_session
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale, select_timezone
@@ -62,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     csrf.init_app(app)
     limiter.init_app(app)
+    init_limits(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     with app.app_context():
         configure_sqlite(db.engine)

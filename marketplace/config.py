@@ -30,10 +30,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": env.get("REDIS_URL", ""),
-        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": (env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL")
+                                  or "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Redis unreachable: count in this process's memory (and log it) rather than refuse
+        # every sign-in; give up on a dead Redis quickly.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        # failed password checks per account, summed over every sign-in route
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "20 per hour"),
         "LOGIN_IP_RATE_LIMIT": env.get("LOGIN_IP_RATE_LIMIT", "200 per hour"),
+        # registration attempts (web and API together) per phone number and per address
+        "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "10 per hour"),
+        "REGISTER_IP_RATE_LIMIT": env.get("REGISTER_IP_RATE_LIMIT", "30 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -83,6 +93,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "max_overflow": 20,
             **config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+    if not config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        config["RATELIMIT_STORAGE_OPTIONS"] = {}
     if not config["PII_HMAC_KEY"]:
         config["PII_HMAC_KEY"] = config["SECRET_KEY"]
     if config["ENV_NAME"] == "production":

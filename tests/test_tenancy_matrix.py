@@ -18,11 +18,12 @@ from marketplace.agencies import roster
 from marketplace.agencies.brokering import broker_apply, make_terms
 from marketplace.agencies.models import Commission
 from marketplace.agencies.trust import file_complaint
+from marketplace.auth.models import ApiToken
 from marketplace.auth.services import issue_token
 from marketplace.extensions import db
 from marketplace.firms.services import add_favourite
 from marketplace.shifts import applications as apps
-from tests.conftest import csrf_from, empty_tables
+from tests.conftest import TEST_PASSWORD, csrf_from, empty_tables
 
 PUBLIC, ANY_USER, PARTY = "public", "any_user", "party"  # party: the worker or the firm
 BROKER_PARTY = "broker_party"  # the worker, the firm, or the agency that put the worker forward
@@ -55,7 +56,9 @@ OWNERS: dict[str, set[str]] = {
     "parties": {"firm_a", "firm_b"},  # the agreement's two firms
     "lent_worker": {"worker_b"},  # the worker named (and consenting) in the agreement
     "staff_link": {"firm_b", "worker_b"},  # worker B's link to firm B, either side of it
+    "token_owner": {"worker_a"},  # worker A's API token: only worker A, not even administrators
 }
+OWN_ONLY = {"token_owner"}  # objects administrators do not reach either
 
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -70,6 +73,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/shifts", "GET"): Rule(PUBLIC),
     ("/shifts/<int:shift_id>", "GET"): Rule(PUBLIC),
     ("/logout", "POST"): Rule(ANY_USER),
+    ("/account/password", "GET"): Rule(ANY_USER), ("/account/password", "POST"): Rule(ANY_USER),
     # worker pages
     ("/shifts/<int:shift_id>/apply", "POST"): Rule(WORKER),
     ("/me/feed", "GET"): Rule(WORKER),
@@ -111,6 +115,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("/api/v1/openapi.json", "GET"): Rule(PUBLIC),
     ("/api/v1/auth/register", "POST"): Rule(PUBLIC),
     ("/api/v1/auth/token", "POST"): Rule(PUBLIC),
+    ("/api/v1/auth/token", "DELETE"): Rule(ANY_USER),
+    ("/api/v1/auth/tokens", "GET"): Rule(ANY_USER),
+    ("/api/v1/auth/tokens/<int:token_id>", "DELETE"): Rule(ANY_USER, "token_owner"),
+    ("/api/v1/auth/password", "POST"): Rule(ANY_USER),
     ("/api/v1/me", "GET"): Rule(ANY_USER), ("/api/v1/me", "PATCH"): Rule(ANY_USER),
     ("/api/v1/me/availability", "GET"): Rule(WORKER),
     ("/api/v1/me/availability", "PUT"): Rule(WORKER),
@@ -273,6 +281,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
 
 # Valid bodies, so that a refusal comes from access control and not from validation.
 PAYLOADS: dict[str, dict] = {
+    "/account/password": {"current_password": TEST_PASSWORD,
+                          "new_password": "tide-harbour-lantern-5",
+                          "confirm_password": "tide-harbour-lantern-5"},
+    "/api/v1/auth/password": {"current_password": TEST_PASSWORD,
+                              "new_password": "tide-harbour-lantern-5"},
     "/api/v1/applications/<int:application_id>/rating": {"score": 5},
     "/me/applications/<int:application_id>/rate": {"score": "5"},
     "/firm/applications/<int:application_id>/rate": {"score": "5"},
@@ -428,7 +441,9 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
     complaint = file_complaint(actor=firm_a, agency_id=agency_a.agency_id, category="conduct",
                                description="到岗人员与名单不符")
     add_favourite(actor=firm_a, worker_id=worker_a.id)
+    issue_token(user=worker_a, ttl_days=1)
     db.session.commit()
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == worker_a.id))
     from marketplace.shifts.services import cancel_shift
 
     cancel_shift(actor=firm_b, shift_id=shift_b.id)
@@ -448,7 +463,8 @@ def build_world(make_firm, make_worker, make_shift, make_admin):
               "commission_id": commission.id, "complaint_id": complaint.id,
               "verdict": "dismiss", "worker_a_phone": worker_a.phone, **sharing_values,
               "base_id": base_a.id, "cohort_id": cohort_a.id, "member_id": member_a.id,
-              "arrival": arrival.isoformat(), "worker_b_phone": worker_b.phone}
+              "arrival": arrival.isoformat(), "worker_b_phone": worker_b.phone,
+              "token_id": token_id}
     return users, values
 
 
@@ -587,7 +603,7 @@ def expected_denial(entry: Rule, principal: str | None, rule: str) -> int | None
     if owner == "both":
         owner = {"firm": "firm_a", "worker": "worker_a", "agency": "agency_a"}.get(role)
     owners = OWNERS.get(owner, {owner}) if owner else set()
-    if owners and principal not in owners and role != "admin":
+    if owners and principal not in owners and (role != "admin" or owner in OWN_ONLY):
         return 404
     return None
 

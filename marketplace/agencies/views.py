@@ -18,6 +18,7 @@ from marketplace.agencies.forms import (
     InviteWorkerForm,
 )
 from marketplace.agencies.models import Agency
+from marketplace.auth.limits import register_limits
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import apply_field_errors, localise_choices
@@ -47,6 +48,7 @@ PLACEMENT_TABS = {
 
 
 @bp.route("/register/agency", methods=["GET", "POST"])
+@register_limits
 def register():
     form = AgencyRegisterForm()
     localise_choices(form)

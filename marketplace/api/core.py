@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from marketplace.auth.models import User
@@ -40,16 +40,36 @@ def current_api_user() -> User:
 
 
 def _authenticate() -> User | None:
-    from marketplace.auth.services import user_for_token
+    from marketplace.auth import services
 
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    user = user_for_token(token.strip())
-    if user is None:
+    found = services.authenticate_token(token.strip())
+    if found is None:
         raise Unauthorized("The token is invalid, expired or revoked", code="invalid_token")
+    user, api_token = found
+    g.api_token_id = api_token.id  # the token this request came with (logout, listing)
+    if services.token_needs_touch(api_token):
+        _touch_token(api_token.id)
     return user
+
+
+def _touch_token(token_id: int) -> None:
+    """Record the token's use (at most once a minute) in a short transaction of its own, before
+    the request's work: the lookup's read transaction ends first, so on SQLite the write never
+    upgrades a stale snapshot."""
+    from marketplace.auth.services import touch_token
+    from marketplace.extensions import db
+
+    try:
+        db.session.commit()
+        touch_token(token_id)
+        db.session.commit()
+    except Exception:  # "last used" is a convenience: never fail a request for it
+        db.session.rollback()
+        current_app.logger.warning("could not record the use of API token %s", token_id)
 
 
 def operation(rule: str, *, methods: list[str], **doc: Any) -> Callable:

@@ -99,5 +99,9 @@ class ApiToken(db.Model):
     expires_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    # What the owner sees in the list of their tokens: the token's first characters (never the
+    # rest) and a label (given when asking for the token, else the client's User-Agent).
+    prefix: Mapped[str | None] = mapped_column(String(8))
+    label: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship()

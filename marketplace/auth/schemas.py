@@ -34,6 +34,31 @@ class RegisterSchema(Schema):
 class TokenRequestSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(max=20))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    # optional: how the token shows in the owner's list (default: the client's User-Agent)
+    label = fields.String(validate=validate.Length(max=80))
+
+
+class TokenInfoSchema(Schema):
+    """One of the account's live tokens, as its owner sees it (never the token itself)."""
+
+    id = fields.Integer(required=True)
+    prefix = fields.String(allow_none=True)  # the token's first characters
+    label = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    last_used_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(required=True)
+    current = fields.Boolean(required=True)  # the token this request was sent with
+
+
+class TokenListSchema(Schema):
+    items = fields.List(fields.Nested(TokenInfoSchema), required=True)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(max=128))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(max=128))
 
 
 class TokenSchema(Schema):

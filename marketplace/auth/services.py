@@ -10,25 +10,34 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.admin.services import record
+from marketplace.auth.limits import note_failed_guess
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
-from marketplace.auth.passwords import hash_password, needs_rehash, verify_password
+from marketplace.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
 from marketplace.db import utcnow
-from marketplace.errors import N_, Conflict, Forbidden, Unauthorized, ValidationFailed
+from marketplace.errors import N_, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm
 from marketplace.taxonomy import FIRM_SIZE_CODES
 from marketplace.validators import valid_credit_code, valid_phone
 from marketplace.workers.models import WorkerProfile
 
-MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX_CHARS = 6  # shown to the owner in the list of tokens; the rest is never stored
+TOKEN_TOUCH_SECONDS = 60  # how stale a token's last_used_at may get before it is rewritten
+MAX_ID = 2**31 - 1
 
 
 def _check_account_fields(phone: str, password: str, name: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not valid_phone(phone):
         errors["phone"] = [N_("Enter an 11-digit mainland mobile number")]
-    if len(password or "") < MIN_PASSWORD_LENGTH or len(password) > 128:
-        errors["password"] = [N_("Use %(min)d to 128 characters", min=MIN_PASSWORD_LENGTH)]
+    problems = password_problems(password, phone=(phone or "").strip())
+    if problems:
+        errors["password"] = problems
     if not (name or "").strip() or len(name.strip()) > 80:
         errors["name"] = [N_("Enter a name of up to 80 characters")]
     return errors
@@ -140,16 +149,33 @@ def end_all_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
-def change_password(*, user: User, current: str, new: str) -> None:
-    if not verify_password(user.password_hash, current):
-        raise ValidationFailed(N_("Current password is wrong"),
-                               fields={"current": [N_("Wrong password")]})
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(N_("Password too short"),
-                               fields={"new": [N_("At least 8 characters")]})
-    user.password_hash = hash_password(new)
-    end_all_sessions(user)
-    revoke_all_tokens(user)
+def change_password(*, user: User, current: str, new: str,
+                    keep_token_id: int | None = None) -> None:
+    """Set a new password; every other session and token of the account stops working.
+
+    The session version is bumped (the caller signs its own session in again) and every token
+    but `keep_token_id` (the one a change through the API came with) is revoked. The write is
+    conditional on the hash the current password was checked against, so two concurrent
+    changes cannot both succeed.
+    """
+    checked_hash = user.password_hash
+    if not verify_password(checked_hash, current or ""):
+        note_failed_guess()
+        wrong = N_("Your current password is wrong")
+        raise ValidationFailed(wrong, code="wrong_password", fields={"current_password": [wrong]})
+    problems = password_problems(new, phone=user.phone)
+    if problems:
+        raise ValidationFailed(problems[0], code="weak_password",
+                               fields={"new_password": problems})
+    changed = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == checked_hash)
+        .values(password_hash=hash_password(new), session_version=User.session_version + 1)
+    ).rowcount
+    if changed != 1:
+        raise Conflict(N_("The password was changed at the same time. Please try again."),
+                       code="password_changed")
+    db.session.refresh(user)
+    revoke_all_tokens(user, except_id=keep_token_id)
     record(actor=user, action="user.password_change", target_type="user", target_id=user.id)
 
 
@@ -157,34 +183,98 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, user: User, ttl_days: int) -> str:
+def _clean_label(label: str | None) -> str | None:
+    text = "".join(ch for ch in (label or "") if ch.isprintable()).strip()
+    return text[:80] or None
+
+
+def issue_token(*, user: User, ttl_days: int, label: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     db.session.add(
         ApiToken(
             user_id=user.id,
             token_hash=_digest(token),
-            expires_at=utcnow() + dt.timedelta(days=ttl_days),
+            created_at=now,
+            last_used_at=now,  # issuing it is its first use (and spares a write on the next)
+            expires_at=now + dt.timedelta(days=ttl_days),
+            prefix=token[:TOKEN_PREFIX_CHARS],
+            label=_clean_label(label),
         )
     )
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user of a live token, in one query (it runs on every API request)."""
-    return db.session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-            ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > utcnow(), User.status == UserStatus.ACTIVE,
+def _live_token_clauses() -> tuple:
+    return ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
+
+
+def authenticate_token(token: str) -> tuple[User, ApiToken] | None:
+    """The active user of a live token and the token, in one query (it runs on every API
+    request)."""
+    row = db.session.execute(
+        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id).where(
+            ApiToken.token_hash == _digest(token), *_live_token_clauses(),
+            User.status == UserStatus.ACTIVE,
         )
-    )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
-def revoke_all_tokens(user: User) -> None:
+def user_for_token(token: str) -> User | None:
+    found = authenticate_token(token)
+    return found[0] if found is not None else None
+
+
+def token_needs_touch(api_token: ApiToken) -> bool:
+    last = api_token.last_used_at
+    return last is None or utcnow() - last > dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
+
+
+def touch_token(token_id: int) -> None:
+    """Record that a token was used (unless that was recorded less than a minute ago)."""
+    now = utcnow()
     db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        update(ApiToken).where(
+            ApiToken.id == token_id,
+            (ApiToken.last_used_at.is_(None))
+            | (ApiToken.last_used_at < now - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)),
+        ).values(last_used_at=now)
     )
+
+
+def active_tokens(user: User) -> list[ApiToken]:
+    """The account's tokens that still work, newest first."""
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, *_live_token_clauses())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
+
+
+def revoke_token(*, user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens (another account's token: 404, as if absent).
+    Revoking a token that is already revoked or expired changes nothing."""
+    if not 1 <= token_id <= MAX_ID:
+        raise NotFound(N_("Token not found"))
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id,
+                               ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    ).rowcount
+    if revoked:
+        record(actor=user, action="user.token_revoke", target_type="user", target_id=user.id,
+               token_id=token_id)
+        return
+    owned = db.session.scalar(select(ApiToken.id).where(ApiToken.id == token_id,
+                                                        ApiToken.user_id == user.id))
+    if owned is None:
+        raise NotFound(N_("Token not found"))
+
+
+def revoke_all_tokens(user: User, *, except_id: int | None = None) -> None:
+    clauses = [ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)]
+    if except_id is not None:
+        clauses.append(ApiToken.id != except_id)
+    db.session.execute(update(ApiToken).where(*clauses).values(revoked_at=utcnow()))
 
 
 def create_admin(*, phone: str, password: str, name: str) -> User:

@@ -14,8 +14,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.auth import services
-from marketplace.auth.forms import FirmRegisterForm, LoginForm, WorkerRegisterForm
-from marketplace.auth.limits import login_limits
+from marketplace.auth.forms import (
+    FirmRegisterForm,
+    LoginForm,
+    PasswordChangeForm,
+    WorkerRegisterForm,
+)
+from marketplace.auth.limits import login_limits, password_change_limits, register_limits
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.forms import apply_field_errors, localise_choices
@@ -63,12 +68,39 @@ def logout():
     return redirect(url_for("main.index"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@password_change_limits
+def change_password():
+    """Change the password; every other session and every API token is signed out, this
+    session stays signed in."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user=user, current=form.current_password.data,
+                                     new=form.new_password.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_field_errors(form, error)
+            return render_template("auth/password.html", form=form), error.status
+        db.session.commit()
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        login_user(user, remember=remembered in request.cookies)  # the new session version
+        flash(_("Your password is changed. Every other device and app has been signed out."),
+              "success")
+        return redirect(url_for("auth.change_password"), 303)
+    return render_template("auth/password.html", form=form), (
+        422 if form.is_submitted() else 200)
+
+
 @bp.get("/register")
 def register_choice():
     return render_template("auth/register_choice.html")
 
 
 @bp.route("/register/worker", methods=["GET", "POST"])
+@register_limits
 def register_worker():
     form = WorkerRegisterForm()
     if form.validate_on_submit():
@@ -88,6 +120,7 @@ def register_worker():
 
 
 @bp.route("/register/firm", methods=["GET", "POST"])
+@register_limits
 def register_firm():
     form = FirmRegisterForm()
     localise_choices(form)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.admin.services import record, require_admin
 from marketplace.auth.models import Role, User, UserStatus
-from marketplace.auth.passwords import hash_password
+from marketplace.auth.passwords import hash_password, password_problems
 from marketplace.db import utcnow
 from marketplace.errors import (
     N_,
@@ -58,7 +58,6 @@ BASE_KINDS = tuple(k.value for k in BaseKind)
 # Out-of-province: the registry is for bases and regions that send workers to Shandong.
 BASE_PROVINCES = tuple(p for p in PROVINCES if p != HOME_PROVINCE)
 CONTACT_PHONE_RE = re.compile(r"^[0-9][0-9 \-]{5,18}[0-9]$")
-MIN_PASSWORD_LENGTH = 8
 MAX_COHORT_HEADCOUNT = 2000
 COHORT_DAYS_BACK = 366  # a cohort may be recorded up to a year after it arrived
 COHORT_DAYS_AHEAD = 366
@@ -238,8 +237,9 @@ def create_partner(*, actor: User, base_id: int, phone: str, name: str,
         errors["phone"] = [N_("Enter an 11-digit mainland mobile number")]
     if not 1 <= len(name) <= 80:
         errors["name"] = [N_("Enter a name of up to 80 characters")]
-    if not MIN_PASSWORD_LENGTH <= len(password or "") <= 128:
-        errors["password"] = [N_("Use %(min)d to 128 characters", min=MIN_PASSWORD_LENGTH)]
+    problems = password_problems(password, phone=phone)
+    if problems:
+        errors["password"] = problems
     if errors:
         raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
     taken = N_("This phone number is already registered")
