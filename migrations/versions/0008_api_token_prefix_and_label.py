@@ -1,7 +1,7 @@
 """api tokens: prefix and label shown in the owner's list of tokens
 
-Revision ID: 0007_token_prefix
-Revises: 0006_laborbases
+Revision ID: 0008_token_prefix
+Revises: 0007_idempotency
 Create Date: 2026-12-03 09:30:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_token_prefix'
-down_revision = '0006_laborbases'
+revision = '0008_token_prefix'
+down_revision = '0007_idempotency'
 branch_labels = None
 depends_on = None
 
