@@ -71,6 +71,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if overrides:
         config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    # Bound parameters (phone numbers, password hashes) never go into exception text or echo
+    # logs, in every environment: tests run what production runs, and development databases
+    # often hold copies of real data. The SQL itself is still shown.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
+                                           **config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "connect_args": {"timeout": 30, "check_same_thread": False},
@@ -105,3 +110,5 @@ def refuse_weak_production_settings(config: dict) -> None:
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
     if config["RATELIMIT_STORAGE_URI"].startswith("memory"):
         raise ConfigError("production needs REDIS_URL so rate limits hold across processes")
+    if not config["SQLALCHEMY_ENGINE_OPTIONS"].get("hide_parameters"):
+        raise ConfigError("production keeps hide_parameters on: SQL parameters hold personal data")
