@@ -86,9 +86,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from marketplace import dbfaults
     from marketplace.errors import register_errorhandlers as register
 
     register(app)
+    dbfaults.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:
