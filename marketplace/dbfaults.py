@@ -52,9 +52,10 @@ def database_unavailable(error: Exception):
     retry = (request.method in IDEMPOTENT_METHODS and not environ.get(RETRIED_KEY)
              and not isinstance(error, NOT_RETRIED))
     environ[RETRY_KEY] = retry
+    first_line = (str(error).splitlines() or [""])[0]
     current_app.logger.warning(
         "database unavailable on %s %s (%s)%s: %s", request.method, request.path,
-        type(error).__name__, "; retrying" if retry else "", str(error).splitlines()[0])
+        type(error).__name__, "; retrying" if retry else "", first_line)
     forget_database_state()
     message = _("The service is briefly unavailable. Please try again in a few seconds.")
     if wants_json(request):
