@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run serve test test-db e2e browser lint bench translations catalog clean
+.PHONY: install run serve test test-db e2e browser nginx nginx-test lint bench translations catalog clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy || { \
 	  echo "Installing chromium and fonts-wqy-microhei with apt-get ..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+## make nginx-test: the shipped nginx site (deploy/nginx/) in front of gunicorn: 64 idle
+## half-open connections, body limit, HSTS, static files, logs (see README "Production")
+nginx-test: install nginx
+	$(BIN)/pytest -q -p no:cacheprovider -m nginx tests/deploy
+
+# Debian's nginx for the deployment test (run from a temporary prefix; the service is not used).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "Installing nginx with apt-get ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check marketplace tests bench

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -37,14 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    from marketplace.privacy import RedactingFilter
+    """Redact phone and ID numbers, password hashes, tokens and cookies from every log line."""
+    from marketplace.logredact import install
 
-    redacting = RedactingFilter()
-    for handler in (*logging.getLogger().handlers, *app.logger.handlers):
-        handler.addFilter(redacting)
-    app.logger.addFilter(redacting)
-    logging.getLogger("werkzeug").addFilter(redacting)
-    logging.getLogger("gunicorn.access").addFilter(redacting)
+    install(app.logger)
 
 
 def register_extensions(app: Flask) -> None:
@@ -93,9 +88,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from marketplace import dbfaults
     from marketplace.errors import register_errorhandlers as register
 
     register(app)
+    dbfaults.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:

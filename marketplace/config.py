@@ -53,6 +53,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+        # Strict-Transport-Security max-age sent on every response in production.
+        "HSTS_MAX_AGE": int(env.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
+        # A dropped database connection answers 503 with this Retry-After (GET/HEAD are
+        # retried once first, see marketplace/dbfaults.py).
+        "DB_RETRY_AFTER_SECONDS": int(env.get("DB_RETRY_AFTER_SECONDS", "5")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
@@ -80,13 +85,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     if overrides:
         config.update(overrides)
+        if "REMEMBER_COOKIE_SECURE" not in overrides:  # the remember-me cookie follows
+            config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    # Bound parameters (phone numbers, password hashes) never go into exception text or echo
+    # logs, in every environment: tests run what production runs, and development databases
+    # often hold copies of real data. The SQL itself is still shown.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
+                                           **config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "connect_args": {"timeout": 30, "check_same_thread": False},
             **config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     else:
+        # pre-ping: a pooled connection the server dropped (restart, idle kill) is replaced
+        # at checkout instead of failing the request that drew it.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True,
             "pool_size": 10,
@@ -117,3 +131,8 @@ def refuse_weak_production_settings(config: dict) -> None:
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
     if config["RATELIMIT_STORAGE_URI"].startswith("memory"):
         raise ConfigError("production needs REDIS_URL so rate limits hold across processes")
+    if not (config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]):
+        raise ConfigError("production needs SESSION_COOKIE_SECURE=1: session and remember-me "
+                          "cookies are sent over HTTPS only")
+    if not config["SQLALCHEMY_ENGINE_OPTIONS"].get("hide_parameters"):
+        raise ConfigError("production keeps hide_parameters on: SQL parameters hold personal data")

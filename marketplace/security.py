@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response
+from flask import Response, current_app
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -21,6 +21,10 @@ def apply_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["ENV_NAME"] == "production":
+        # browsers that saw the site over HTTPS once never try plain HTTP again
+        headers.setdefault("Strict-Transport-Security",
+                           f"max-age={current_app.config['HSTS_MAX_AGE']}")
     if response.mimetype == "text/html" or response.mimetype == "application/json":
         headers.setdefault("Cache-Control", "no-store")
     return response

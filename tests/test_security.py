@@ -201,7 +201,7 @@ def test_login_limit_holds_across_two_processes_sharing_redis(tmp_path, make_wor
         db.session.remove()
         db.engine.dispose()
     env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url,
-           "SECRET_KEY": "x" * 40, "MARKETPLACE_ENV": "production"}
+           "SECRET_KEY": "x" * 40, "MARKETPLACE_ENV": "production", "SESSION_COOKIE_SECURE": "1"}
     ports = [_free_port(), _free_port()]
     servers = [subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
