@@ -189,7 +189,10 @@ _ONLY_PARTY = {
 
 
 def available_actions(actor: User, application: Application) -> list[str]:
-    return actions_for(application.status, actor_side(actor))
+    side = actor_side(actor)
+    if side == Actor.SYSTEM:  # administrators watch; the system's own moves are not theirs
+        return []
+    return actions_for(application.status, side)
 
 
 def transition(
