@@ -71,6 +71,8 @@ def _operation(rule: str, op) -> dict:
     operation: dict = {"summary": op.summary, "tags": op.tags, "responses": {}}
     if op.auth:
         operation["security"] = [{"bearer": []}]
+    if op.roles:
+        operation["x-roles"] = list(op.roles)
     if op.query is not None:
         operation["parameters"] = [{"in": "query", "schema": op.query}]
     if op.body is not None:
