@@ -2,10 +2,17 @@
 
 pysqlite starts transactions lazily and never as IMMEDIATE; we take over BEGIN so that
 services which read and then write can hold the write lock from the first statement.
+
+Every transaction begun while serving a request that may write (POST, PUT, PATCH, DELETE)
+is IMMEDIATE: in WAL mode a deferred transaction that read before another connection
+committed cannot upgrade to a writer (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+wait for), so two taps on one button would otherwise end in "database is locked". Writers
+queue for the lock instead; readers (GET) never wait.
 """
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -13,6 +20,15 @@ from marketplace.extensions import db
 
 SQLITE_BEGIN = "sqlite_begin"
 WROTE = "sqlite_wrote"  # connection.info flag: this transaction has written (holds the lock)
+IMMEDIATE = "sqlite_immediate"  # connection.info flag: this transaction began holding the lock
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _begin_mode(connection) -> str:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+    if not mode and has_request_context() and request.method in WRITE_METHODS:
+        mode = "IMMEDIATE"
+    return mode
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -31,9 +47,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
-        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        mode = _begin_mode(connection)
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
         connection.info.pop(WROTE, None)
+        connection.info[IMMEDIATE] = mode in ("IMMEDIATE", "EXCLUSIVE")
 
     @event.listens_for(engine, "before_cursor_execute")
     def on_execute(connection, _cursor, statement, _parameters, _context, _many) -> None:
@@ -44,6 +61,7 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def on_end(connection) -> None:
         connection.info.pop(WROTE, None)
+        connection.info.pop(IMMEDIATE, None)
 
 
 def begin_write_transaction() -> None:
@@ -60,7 +78,8 @@ def begin_write_transaction() -> None:
         if session.new or session.dirty or session.deleted:
             session.flush()
             return  # already wrote in this transaction, so it holds the write lock
-        if session.connection().info.get(WROTE):
-            return  # wrote and flushed earlier in this transaction: it holds the lock too
+        info = session.connection().info
+        if info.get(WROTE) or info.get(IMMEDIATE):
+            return  # wrote earlier in this transaction, or began holding the lock
         session.rollback()
     session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})

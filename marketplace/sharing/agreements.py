@@ -710,7 +710,7 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
     existing = {a.shift_id: a for a in db.session.scalars(select(Application).where(
         Application.worker_id == actor.id,
         Application.shift_id.in_([s.id for s in shifts])))}
-    from marketplace.shifts.applications import transition
+    from marketplace.shifts.applications import system_transition, transition
 
     for shift in shifts:
         application = existing.get(shift.id)
@@ -724,10 +724,7 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
             db.session.add(application)
             db.session.flush()
         else:  # withdrawn or declined before: offered again under the same agreement
-            application.status = AppStatus.OFFERED
-        # Leave a pending change: transition()'s begin_write_transaction() keeps a
-        # transaction with unflushed work (on SQLite it restarts a clean one).
-        application.updated_at = utcnow()
+            system_transition(application=application, action="reoffer")
         transition(actor=actor, application_id=application.id, action="accept",
                    notify_party=False)
     row.consent = Consent.CONSENTED

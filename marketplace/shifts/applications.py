@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
@@ -36,6 +37,7 @@ from marketplace.shifts.states import (
     ACTOR_OF_ACTION,
     Actor,
     AppStatus,
+    Transition,
     actions_for,
     find_transition,
 )
@@ -109,13 +111,17 @@ def file_application(*, actor: User, worker_id: int, shift_id: int, note: str = 
         )
     )
     if existing is not None:
-        if existing.status != AppStatus.WITHDRAWN:
+        # Applying again after withdrawing: only one of two racing requests moves the row.
+        reopened = db.session.execute(
+            update(Application)
+            .where(Application.id == existing.id, Application.status == AppStatus.WITHDRAWN)
+            .values(status=status, note=note.strip() or None, source=source, updated_at=now,
+                    **brokered)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if reopened != 1:
             raise Conflict(messages["already_applied"], code="already_applied")
-        existing.status = status
-        existing.note = note.strip() or None
-        existing.source = source
-        for key, value in brokered.items():
-            setattr(existing, key, value)
+        db.session.refresh(existing)
         application = existing
     else:
         application = Application(
@@ -194,8 +200,7 @@ def transition(
     if action not in ACTIONS:
         raise NotFound(N_("Unknown action"))
     params = params or {}
-    if action == "accept":
-        begin_write_transaction()
+    begin_write_transaction()  # SQLite: the read below and the writes after it hold the lock
     application = get_application(actor=actor, application_id=application_id)
     side = actor_side(actor)
     allowed_side = ACTOR_OF_ACTION[action]
@@ -211,12 +216,19 @@ def transition(
             N_("This is not possible at the application's current stage"),
         ))
     previous = application.status
-    handler = _HANDLERS.get(action)
-    if handler:
-        handler(application, params)
-    application.status = step.target
-    application.updated_at = utcnow()
-    _flush_transition(application)
+    try:
+        with db.session.begin_nested():
+            check = _CHECKS.get(action)
+            _claim(application, step, **(check(application, params) if check else {}))
+            effect = _EFFECTS.get(action)
+            if effect:
+                effect(application, params, step.source)
+            db.session.flush()
+    except IntegrityError as exc:
+        # The PostgreSQL exclusion constraint caught an overlap a concurrent accept created.
+        raise Conflict(
+            N_("You are already booked on a shift at this time"), code="schedule_conflict"
+        ) from exc
     if action in EVENT_FOR_ACTION:
         log_event(worker_id=application.worker_id, shift_id=application.shift_id,
                   kind=EVENT_FOR_ACTION[action])
@@ -233,23 +245,40 @@ def transition(
     return application
 
 
+def system_transition(*, application: Application, action: str) -> None:
+    """A move the system makes on its own (listed with the SYSTEM actor in states.py)."""
+    step = find_transition(action, application.status)
+    if step is None or step.actor != Actor.SYSTEM:
+        raise InvalidTransition(N_("This is not possible at the application's current stage"))
+    _claim(application, step)
+
+
 # Moves on a brokered application that change its agency's scorecard: the grade is checked
 # again at once, so a D grade suspends brokering without waiting for a nightly run.
 TRUST_ACTIONS = frozenset({"no-show", "complete"})
 
 
-def _flush_transition(application: Application) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        # The PostgreSQL exclusion constraint caught an overlap a concurrent accept created.
-        raise Conflict(
-            N_("You are already booked on a shift at this time"), code="schedule_conflict"
-        ) from exc
+def _claim(application: Application, step: Transition, **values: Any) -> None:
+    """Move the application from the step's source to its target with one conditional
+    UPDATE, row count checked: of two identical requests racing, only one gets past here,
+    so the seat and pay changes that follow (in the same transaction) happen once."""
+    now = utcnow()
+    moved = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.status == step.source)
+        .values(status=step.target, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise InvalidTransition(Text(
+            f"Cannot {step.action}: the application changed meanwhile",
+            N_("This is not possible at the application's current stage"),
+        ))
+    for name, value in {"status": step.target, "updated_at": now, **values}.items():
+        set_committed_value(application, name, value)
 
 
-def _take_seat(application: Application, _params: dict) -> None:
+def _take_seat(application: Application, _params: dict, _source: str) -> None:
     shift = application.shift
     if shift.status != ShiftStatus.OPEN:
         raise Conflict(N_("This shift is no longer open"), code="shift_closed")
@@ -271,8 +300,8 @@ def _take_seat(application: Application, _params: dict) -> None:
     db.session.refresh(shift, attribute_names=["filled"])
 
 
-def _release_seat(application: Application, _params: dict) -> None:
-    if application.status != AppStatus.CONFIRMED:
+def _release_seat(application: Application, _params: dict, source: str) -> None:
+    if source != AppStatus.CONFIRMED:
         return
     db.session.execute(
         update(Shift)
@@ -288,7 +317,7 @@ def _release_seat(application: Application, _params: dict) -> None:
                hours_before=round(hours_before, 1))
 
 
-def _check_in(application: Application, _params: dict) -> None:
+def _check_in(application: Application, _params: dict, _source: str) -> None:
     now = utcnow()
     early = dt.timedelta(minutes=current_app.config["CHECK_IN_EARLY_MINUTES"])
     if now < application.starts_at - early:
@@ -301,19 +330,28 @@ def _check_in(application: Application, _params: dict) -> None:
     db.session.add(attendance)
 
 
-def _check_out(application: Application, _params: dict) -> None:
+def _check_out(application: Application, _params: dict, _source: str) -> None:
+    """Check-out is a self-loop in the state machine, so the claim does not keep a second
+    check-out out: the attendance row's own conditional UPDATE does."""
     attendance = application.attendance
     if attendance is None or attendance.checked_in_at is None:
         raise InvalidTransition(N_("Check in before checking out"))
-    if attendance.checked_out_at is not None:
+    now = utcnow()
+    minutes = _minutes_between(attendance.checked_in_at, now, application)
+    stamped = db.session.execute(
+        update(Attendance)
+        .where(Attendance.application_id == application.id,
+               Attendance.checked_out_at.is_(None))
+        .values(checked_out_at=now, minutes_worked=minutes,
+                pay_due_fen=pay_due(application.shift, minutes, None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if stamped != 1:
         raise InvalidTransition(N_("You have already checked out"))
-    attendance.checked_out_at = utcnow()
-    attendance.minutes_worked = _minutes_between(attendance.checked_in_at,
-                                                 attendance.checked_out_at, application)
-    attendance.pay_due_fen = pay_due(application.shift, attendance.minutes_worked, None)
+    db.session.refresh(attendance)
 
 
-def _complete(application: Application, params: dict) -> None:
+def _complete(application: Application, params: dict, _source: str) -> None:
     attendance = application.attendance or Attendance(application_id=application.id)
     minutes = params.get("minutes_worked")
     pieces = params.get("pieces")
@@ -340,7 +378,7 @@ def _complete(application: Application, params: dict) -> None:
     db.session.add(attendance)
 
 
-def _require_started(application: Application, _params: dict) -> None:
+def _require_started(application: Application, _params: dict, _source: str) -> None:
     if utcnow() < application.starts_at:
         raise Conflict(N_("A no-show can be recorded only after the shift starts"),
                        code="too_early")
@@ -361,19 +399,23 @@ def pay_due(shift: Shift, minutes: int | None, pieces: int | None) -> int:
     return shift.pay_amount_fen
 
 
-def _confirm_proposal(application: Application, _params: dict) -> None:
+def _confirm_proposal(application: Application, _params: dict) -> dict[str, Any]:
     """The worker agrees to the agency's proposal: from now on it is their application."""
     shift = application.shift
     if shift.status != ShiftStatus.OPEN:
         raise Conflict(N_("This shift is no longer open"), code="shift_closed")
     if shift.starts_at <= utcnow():
         raise Conflict(N_("This shift has already started"), code="shift_started")
-    application.agency_consent = "confirmed"
-    application.agency_consent_at = utcnow()
+    return {"agency_consent": "confirmed", "agency_consent_at": utcnow()}
 
 
-_HANDLERS = {
+# Checks that run before the claim; what they return is written by the claim itself (a
+# CHECK constraint ties the consent to the status, so both change in one statement).
+_CHECKS = {
     "confirm": _confirm_proposal,
+}
+# What a move does besides the status, after the claim and in the same savepoint.
+_EFFECTS = {
     "accept": _take_seat,
     "withdraw": _release_seat,
     "check-in": _check_in,

@@ -26,7 +26,8 @@ from marketplace.shifts.models import (
     ShiftSkill,
     ShiftStatus,
 )
-from marketplace.shifts.states import ACTIVE, SEAT_HOLDING, AppStatus
+from marketplace.shifts.states import ACTIVE, SEAT_HOLDING, AppStatus, sources_of
+from marketplace.sqlite import begin_write_transaction
 from marketplace.taxonomy import (
     CATEGORY_CODES,
     CERTIFICATE_CODES,
@@ -249,30 +250,38 @@ def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
             N_("The shift has already started: confirm attendance or mark no-shows instead"),
             code="shift_started",
         )
-    affected = db.session.execute(
-        select(Application.worker_id, Application.status).where(
-            Application.shift_id == shift.id, Application.status.in_(list(ACTIVE))
+    begin_write_transaction()
+    # Applications first, then the shift: the order in which accept and withdraw lock them,
+    # so a cancellation racing an accept on PostgreSQL waits instead of deadlocking.
+    with db.session.begin_nested():  # a refusal below undoes it all
+        affected = db.session.execute(
+            select(Application.worker_id, Application.status).where(
+                Application.shift_id == shift.id, Application.status.in_(list(ACTIVE))
+            )
+        ).all()
+        if any(status == AppStatus.CHECKED_IN for _, status in affected):
+            raise Conflict(
+                N_("Workers have already checked in; complete their attendance instead"),
+                code="shift_in_progress",
+            )
+        db.session.execute(
+            update(Application)
+            .where(Application.shift_id == shift.id,
+                   Application.status.in_(list(sources_of("cancel"))))
+            .values(status=AppStatus.CANCELLED, updated_at=now)
+            .execution_options(synchronize_session=False)
         )
-    ).all()
-    if any(status == AppStatus.CHECKED_IN for _, status in affected):
-        raise Conflict(
-            N_("Workers have already checked in; complete their attendance instead"),
-            code="shift_in_progress",
-        )
-    db.session.execute(
-        update(Application)
-        .where(
-            Application.shift_id == shift.id,
-            Application.status.in_([AppStatus.PROPOSED, AppStatus.APPLIED, AppStatus.OFFERED,
-                                    AppStatus.CONFIRMED]),
-        )
-        .values(status=AppStatus.CANCELLED, updated_at=now)
-    )
+        closed = db.session.execute(
+            update(Shift)
+            .where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
+            .values(status=ShiftStatus.CANCELLED, cancelled_at=now,
+                    cancel_reason=reason.strip() or None, filled=0)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if closed != 1:  # cancelled by a concurrent request
+            raise Conflict(N_("This shift is not open"), code="invalid_transition")
     confirmed = [wid for wid, status in affected if status == AppStatus.CONFIRMED]
-    shift.status = ShiftStatus.CANCELLED
-    shift.cancelled_at = now
-    shift.cancel_reason = reason.strip() or None
-    shift.filled = 0
+    db.session.refresh(shift)
     late_hours = current_app.config["LATE_CANCEL_HOURS"]
     late = shift.starts_at - now < dt.timedelta(hours=late_hours)
     notify_many(

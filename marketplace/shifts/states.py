@@ -60,6 +60,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("cancel", AppStatus.APPLIED, AppStatus.CANCELLED, Actor.SYSTEM),
     Transition("cancel", AppStatus.OFFERED, AppStatus.CANCELLED, Actor.SYSTEM),
     Transition("cancel", AppStatus.CONFIRMED, AppStatus.CANCELLED, Actor.SYSTEM),
+    # A lent worker who consents to a sharing agreement again is offered its days again.
+    Transition("reoffer", AppStatus.WITHDRAWN, AppStatus.OFFERED, Actor.SYSTEM),
+    Transition("reoffer", AppStatus.DECLINED, AppStatus.OFFERED, Actor.SYSTEM),
 )
 
 ACTIONS: frozenset[str] = frozenset(t.action for t in TRANSITIONS if t.actor != Actor.SYSTEM)
@@ -89,6 +92,11 @@ _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
 
 def find_transition(action: str, source: str) -> Transition | None:
     return _BY_KEY.get((action, AppStatus(source)))
+
+
+def sources_of(action: str) -> frozenset[AppStatus]:
+    """Every status the action can start from (a bulk change moves only these rows)."""
+    return frozenset(t.source for t in TRANSITIONS if t.action == action)
 
 
 def actions_for(status: str, actor: Actor) -> list[str]:
