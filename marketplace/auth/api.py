@@ -41,7 +41,7 @@ def register():
 
 @operation("/auth/token", methods=["POST"], summary="Exchange phone and password for a token",
            tags=["auth"], body=TokenRequestSchema, response=TokenSchema, auth=False,
-           errors=(429,))
+           errors=(401, 403, 429))
 @login_limits
 def issue_token():
     data = load_body(TokenRequestSchema())

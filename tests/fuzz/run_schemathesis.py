@@ -49,7 +49,8 @@ PHASES = "examples,coverage,fuzzing,stateful"
 # Operations left out of the per-role runs, because they would end the run's own token or
 # session mid-run: API logout and token revocation, and a password change (which revokes every
 # other token of the account). None of them exists yet on every branch; the pattern is ready.
-TOKEN_KILLERS = r"^(DELETE /auth/token.*|(POST|DELETE) /auth/tokens/.*|(POST|PUT|PATCH) /me/password)$"
+TOKEN_KILLERS = (r"^(DELETE /auth/token.*|(POST|DELETE) /auth/tokens/.*"
+                 r"|(POST|PUT|PATCH) /me/password)$")
 # Sign-in limits stay on, high enough for a fuzz run from one address (config.py settings).
 SERVER_ENV = {
     "LOGIN_RATE_LIMIT": "100000 per hour",
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("FUZZ_PORT", "5140")))
-    parser.add_argument("--workdir", default=os.environ.get("FUZZ_DIR", str(ROOT / "instance/fuzz")),
+    parser.add_argument("--workdir",
+                        default=os.environ.get("FUZZ_DIR", str(ROOT / "instance" / "fuzz")),
                         help="database file, server log and reports (emptied first)")
     parser.add_argument("--seconds-per-role", type=int,
                         default=int(os.environ.get("FUZZ_SECONDS_PER_ROLE", "30")),
@@ -133,8 +135,9 @@ def fresh_database(workdir: Path) -> str:
     if not name or name in ("postgres", "template0", "template1"):
         raise SystemExit(f"refusing to recreate database {name!r}")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        ident = sql.Identifier(name)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
     return url
 
 
@@ -168,9 +171,10 @@ def wait_until_up(base: str, timeout: float = 60) -> None:
         try:
             fetch_json(f"{base}/api/v1/openapi.json")
             return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError) as exc:
             if time.monotonic() > deadline:
-                raise SystemExit(f"the server did not answer on {base} within {timeout:.0f} s")
+                raise SystemExit(f"the server did not answer on {base} within "
+                                 f"{timeout:.0f} s") from exc
             time.sleep(0.5)
 
 
