@@ -13,6 +13,8 @@ from functools import cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
 from werkzeug.routing import Rule
 
 from marketplace.api.core import OPERATIONS, Operation
@@ -169,10 +171,16 @@ def error_codes(rule: Rule, method: str, op: Operation) -> set[int]:
 
 def _names_other_objects(op: Operation) -> bool:
     """Whether the body or query refers to other objects by id (which may not exist)."""
-    for schema in (op.body, op.query):
-        if schema is None:
-            continue
-        fields = schema().fields if isinstance(schema, type) else schema.fields
-        if any(ID_FIELD.search(field.data_key or name) for name, field in fields.items()):
+    return any(_has_id_field(schema) for schema in (op.body, op.query) if schema is not None)
+
+
+def _has_id_field(schema: type[Schema] | Schema) -> bool:
+    """An `id`, `*_id` or `*_ids` field, at any depth of nested schemas and lists."""
+    instance = schema() if isinstance(schema, type) else schema
+    for name, field in instance.fields.items():
+        if ID_FIELD.search(field.data_key or name):
+            return True
+        inner = field.inner if isinstance(field, ma_fields.List) else field
+        if isinstance(inner, ma_fields.Nested) and _has_id_field(inner.schema):
             return True
     return False
