@@ -55,6 +55,8 @@ TOKEN_KILLERS = (r"^(DELETE /auth/token.*|(POST|DELETE) /auth/tokens/.*"
 SERVER_ENV = {
     "LOGIN_RATE_LIMIT": "100000 per hour",
     "LOGIN_IP_RATE_LIMIT": "100000 per hour",
+    "REGISTER_RATE_LIMIT": "100000 per hour",
+    "REGISTER_IP_RATE_LIMIT": "100000 per hour",
     "MARKETPLACE_ENV": "development",
     "FLASK_APP": "wsgi",
 }
