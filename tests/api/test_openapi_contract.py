@@ -173,3 +173,23 @@ def test_shift_and_application_answers_match_their_schemas(client, spec, make_wo
     assert_documented(spec, "/shifts/{shift_id}/applications", "get", client.get(
         f"/api/v1/shifts/{shift.id}/applications", headers=api_token(firm)))
     assert_documented(spec, "/me", "get", client.get("/api/v1/me", headers=worker))
+
+
+def test_a_method_on_an_id_the_converter_refuses_answers_404_not_405(tmp_path):
+    """Werkzeug tries a rule's methods before its converters, so with bounded ids
+    `PATCH /labor-bases/0` answered 405 (GET fits the pattern) instead of 404."""
+    from marketplace import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+                      "WTF_CSRF_ENABLED": False})  # the probe routes are outside the API
+    rule = "/api/v1/probe/<int(min=1, max=9):n>"
+    app.add_url_rule(rule, "probe_get", lambda n: {"n": n}, methods=["GET"])
+    app.add_url_rule(rule, "probe_patch", lambda n: {"n": n}, methods=["PATCH"])
+    client = app.test_client()
+    assert client.patch("/api/v1/probe/5").get_json() == {"n": 5}
+    for method in ("PATCH", "GET"):
+        r = client.open("/api/v1/probe/10", method=method)
+        assert r.status_code == 404, (method, r.status_code)
+        assert r.get_json()["error"]["code"] == "not_found"
+    assert client.delete("/api/v1/probe/5").status_code == 405  # a real 405 stays one
+    assert client.patch("/probe-page/0").status_code == 404
