@@ -97,7 +97,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from marketplace import idempotency
     from marketplace.security import apply_security_headers
+
+    idempotency.register(app)
 
     @app.before_request
     def remember_locale_choice() -> None:

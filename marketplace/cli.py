@@ -10,6 +10,18 @@ from marketplace.extensions import db
 
 admin_cli = AppGroup("admin", help="City administrator accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a believable Weihai market.")
+idempotency_cli = AppGroup("idempotency", help="Stored answers of repeated requests.")
+
+
+@idempotency_cli.command("purge")
+def purge_idempotency() -> None:
+    """Delete stored answers older than IDEMPOTENCY_TTL_HOURS (a nightly job)."""
+    from flask import current_app
+
+    from marketplace.idempotency import purge_expired
+
+    removed = purge_expired(ttl_hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    click.echo(f"{removed} stored answers removed.")
 
 
 @admin_cli.command("create")
@@ -53,4 +65,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(agencies_cli)
     app.cli.add_command(admin_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(idempotency_cli)
     app.cli.add_command(ranker_cli)

@@ -60,6 +60,7 @@ def translate(message: str) -> str:
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
         super().__init__(message)
@@ -115,7 +116,10 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if wants_json(request):
-            return jsonify(error_body(error.code, error.message, error.fields)), error.status
+            response = jsonify(error_body(error.code, error.message, error.fields))
+            if error.retry_after is not None:
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response, error.status
         if error.status in (404, 403, 401):
             return render_error_page(error.status, translate(error.message))
         flash(translate(error.message), "error")

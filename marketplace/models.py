@@ -10,6 +10,7 @@ from marketplace.agencies.models import (
 )
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
+from marketplace.idempotency import IdempotencyKey
 from marketplace.laborbases.models import (
     BaseKind,
     Cohort,
@@ -68,6 +69,7 @@ __all__ = [
     "EventKind",
     "Favourite",
     "Firm",
+    "IdempotencyKey",
     "Invitation",
     "LaborBase",
     "ListingSkill",

@@ -83,3 +83,15 @@ def begin_write_transaction() -> None:
             return  # wrote earlier in this transaction, or began holding the lock
         session.rollback()
     session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def begin_read_transaction() -> None:
+    """Make the session's next transaction a plain reader, even while serving a POST: a
+    request that only polls for another one's result must not hold the write lock that the
+    other one is waiting for."""
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from flask import Flask, request
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace import taxonomy
 from marketplace.timeutil import to_local
@@ -175,6 +177,12 @@ def url_with(**changes) -> str:
     return f"{request.path}?{urlencode(args)}" if args else request.path
 
 
+def idempotency_field() -> Markup:
+    """A hidden field that makes a form's submission take effect once, however often it is
+    sent (see marketplace/idempotency.py)."""
+    return Markup(f'<input type="hidden" name="idempotency_key" value="{uuid.uuid4().hex}">')
+
+
 def install(app: Flask) -> None:
     app.jinja_env.filters.update(
         yuan=yuan, local_time=local_time, label=label, status_text=status_text,
@@ -183,6 +191,7 @@ def install(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         taxonomy=taxonomy, pay_text=pay_text, locale_code=locale_code, url_with=url_with,
+        idempotency_field=idempotency_field,
     )
 
     @app.context_processor

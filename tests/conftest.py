@@ -124,6 +124,55 @@ def app(tmp_path_factory):
     return app
 
 
+@pytest.fixture(scope="session")
+def served(app):
+    """The same app served by gunicorn in several processes, on the suite's database."""
+    from tests.served import ServedApp
+
+    server = ServedApp(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"],
+                       app.config["MODEL_DIR"])
+    yield server
+    server.stop()
+
+
+class FreshReads:
+    """The served app, after whose answers the test reads the database afresh: a SQLite
+    reader keeps the snapshot its transaction began with (reloading an expired object in an
+    f-string is enough to begin one). Call it from the test's thread only."""
+
+    def __init__(self, served) -> None:
+        self.served = served
+
+    def send(self, *args, **kwargs):
+        db.session.rollback()
+        answer = self.served.send(*args, **kwargs)
+        db.session.rollback()
+        return answer
+
+    def race(self, *args, **kwargs):
+        db.session.rollback()
+        answers = self.served.race(*args, **kwargs)
+        db.session.rollback()
+        return answers
+
+    def __getattr__(self, name: str):
+        return getattr(self.served, name)
+
+
+@pytest.fixture
+def server(served) -> FreshReads:
+    return FreshReads(served)
+
+
+def bearer(user) -> dict[str, str]:
+    """An API token for the user, issued through the service."""
+    from marketplace.auth.services import issue_token
+
+    token = issue_token(user=user, ttl_days=1)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request, app) -> Iterator[None]:
     ctx = app.app_context()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.admin.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
-from marketplace.errors import N_, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.notifications.services import notify
@@ -42,9 +42,15 @@ def decide_firm(*, actor: User, firm_id: int, approve: bool, note: str = "") -> 
         raise ValidationFailed(
             N_("Give a reason for rejecting"), fields={"note": [N_("Give a reason for rejecting")]}
         )
-    firm.verification_status = Verification.VERIFIED if approve else Verification.REJECTED
-    firm.verification_note = note.strip() or None
-    firm.verified_at = utcnow() if approve else None
+    target = Verification.VERIFIED if approve else Verification.REJECTED
+    decided = db.session.execute(
+        update(Firm).where(Firm.id == firm.id, Firm.verification_status != target)
+        .values(verification_status=target, verification_note=note.strip() or None,
+                verified_at=utcnow() if approve else None)
+        .execution_options(synchronize_session=False)).rowcount
+    if decided != 1:  # decided so already, perhaps by a request racing this one
+        raise Conflict(N_("This decision has already been made"), code="already_decided")
+    db.session.refresh(firm)
     record(
         actor=actor,
         action="firm.verify" if approve else "firm.reject",
@@ -70,9 +76,17 @@ def set_user_status(*, actor: User, user_id: int, suspended: bool, reason: str =
         raise NotFound(N_("User not found"))
     if user.id == actor.id:
         raise Forbidden(N_("You cannot suspend your own account"))
-    user.status = UserStatus.SUSPENDED if suspended else UserStatus.ACTIVE
+    target = UserStatus.SUSPENDED if suspended else UserStatus.ACTIVE
+    changes = {"status": target}
+    if suspended:  # every cookie and remember-me token stops working
+        changes["session_version"] = User.session_version + 1
+    moved = db.session.execute(
+        update(User).where(User.id == user.id, User.status != target).values(**changes)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise Conflict(N_("This decision has already been made"), code="already_decided")
+    db.session.refresh(user)
     if suspended:
-        user.session_version += 1  # every cookie and remember-me token stops working
         from marketplace.auth.services import revoke_all_tokens
 
         revoke_all_tokens(user)

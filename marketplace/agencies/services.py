@@ -124,9 +124,15 @@ def decide_agency(*, actor: User, agency_id: int, approve: bool, note: str = "")
     if not approve and not note.strip():
         raise ValidationFailed(N_("Give a reason for rejecting"),
                                fields={"note": [N_("Give a reason for rejecting")]})
-    agency.verification_status = Verification.VERIFIED if approve else Verification.REJECTED
-    agency.verification_note = note.strip() or None
-    agency.verified_at = utcnow() if approve else None
+    target = Verification.VERIFIED if approve else Verification.REJECTED
+    decided = db.session.execute(
+        update(Agency).where(Agency.id == agency.id, Agency.verification_status != target)
+        .values(verification_status=target, verification_note=note.strip() or None,
+                verified_at=utcnow() if approve else None)
+        .execution_options(synchronize_session=False)).rowcount
+    if decided != 1:  # decided so already, perhaps by a request racing this one
+        raise Conflict(N_("This decision has already been made"), code="already_decided")
+    db.session.refresh(agency)
     record(actor=actor, action="agency.verify" if approve else "agency.reject",
            target_type="agency", target_id=agency.id, note=note.strip())
     kind = "agency_verified" if approve else "agency_rejected"

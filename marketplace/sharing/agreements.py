@@ -699,6 +699,18 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
     if locked != 1:
         raise Conflict(N_("The agreement changed meanwhile. Please look at it again."),
                        code="agreement_changed")
+    # The consent itself is conditional too: a second consent racing this one waited for
+    # the agreement's lock above and finds the row already consented.
+    consented = db.session.execute(
+        update(AgreementWorker)
+        .where(AgreementWorker.id == row.id, AgreementWorker.consent != Consent.CONSENTED)
+        .values(consent=Consent.CONSENTED, consented_version=agreement.terms_version,
+                decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if consented != 1:
+        raise Conflict(N_("You have already agreed"), code="already_consented")
+    db.session.refresh(row)
     if not active_staff_ids(agreement.lender_firm_id, [actor.id]):
         raise Conflict(N_("You are no longer on the lending firm's staff list, so you cannot "
                           "be lent"), code="not_lender_staff")
@@ -727,9 +739,6 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
             system_transition(application=application, action="reoffer")
         transition(actor=actor, application_id=application.id, action="accept",
                    notify_party=False)
-    row.consent = Consent.CONSENTED
-    row.consented_version = agreement.terms_version
-    row.decided_at = utcnow()
     db.session.flush()
     notify_many(user_ids=firm_member_ids([agreement.lender_firm_id, agreement.borrower_firm_id]),
                 kind="sharing_consented", message=f"sharing_consented:{actor.name}",
@@ -767,17 +776,27 @@ def decline(*, actor: User, agreement_id: int) -> AgreementWorker:
     agreement = row.agreement
     if agreement.status not in (AgreementStatus.SIGNED, AgreementStatus.ACTIVE):
         raise InvalidTransition(N_("This agreement is not waiting for your consent"))
-    if row.consent != Consent.PENDING:
-        raise InvalidTransition(N_("You have already answered; to stop, withdraw your consent"))
-    row.consent = Consent.DECLINED
-    row.decided_at = utcnow()
-    db.session.flush()
+    _move_consent(row, Consent.PENDING, Consent.DECLINED,
+                  N_("You have already answered; to stop, withdraw your consent"))
     notify_many(user_ids=firm_member_ids([agreement.lender_firm_id]), kind="sharing_declined",
                 message=f"sharing_declined:{actor.name}",
                 link=f"/firm/sharing/agreements/{agreement.id}")
     record(actor=actor, action="sharing.decline", target_type="sharing_agreement",
            target_id=agreement.id)
     return row
+
+
+def _move_consent(row: AgreementWorker, source: str, target: str, refusal: str) -> None:
+    """Conditional UPDATE of the worker's answer: of two racing answers, one wins."""
+    moved = db.session.execute(
+        update(AgreementWorker)
+        .where(AgreementWorker.id == row.id, AgreementWorker.consent == source)
+        .values(consent=target, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise InvalidTransition(refusal)
+    db.session.refresh(row)
 
 
 def withdraw(*, actor: User, agreement_id: int) -> AgreementWorker:
@@ -792,6 +811,8 @@ def withdraw(*, actor: User, agreement_id: int) -> AgreementWorker:
     from marketplace.shifts.applications import transition
 
     now = utcnow()
+    _move_consent(row, Consent.CONSENTED, Consent.WITHDRAWN,
+                  N_("There is no consent to withdraw"))
     ahead = list(db.session.scalars(
         select(Application.id).join(SharingDay, SharingDay.shift_id == Application.shift_id)
         .where(SharingDay.agreement_id == agreement.id, Application.worker_id == actor.id,
@@ -799,8 +820,6 @@ def withdraw(*, actor: User, agreement_id: int) -> AgreementWorker:
     for application_id in ahead:
         transition(actor=actor, application_id=application_id, action="withdraw",
                    notify_party=False)
-    row.consent = Consent.WITHDRAWN
-    row.decided_at = now
     db.session.flush()
     notify_many(user_ids=firm_member_ids([agreement.lender_firm_id, agreement.borrower_firm_id]),
                 kind="sharing_withdrawn", message=f"sharing_withdrawn:{actor.name}",

@@ -21,6 +21,7 @@ from marketplace.db import utcnow
 from marketplace.errors import (
     N_,
     Conflict,
+    DomainError,
     Forbidden,
     InvalidTransition,
     NotFound,
@@ -225,10 +226,14 @@ def transition(
                 effect(application, params, step.source)
             db.session.flush()
     except IntegrityError as exc:
+        db.session.expire(application)  # the claim was rolled back with the savepoint
         # The PostgreSQL exclusion constraint caught an overlap a concurrent accept created.
         raise Conflict(
             N_("You are already booked on a shift at this time"), code="schedule_conflict"
         ) from exc
+    except DomainError:
+        db.session.expire(application)
+        raise
     if action in EVENT_FOR_ACTION:
         log_event(worker_id=application.worker_id, shift_id=application.shift_id,
                   kind=EVENT_FOR_ACTION[action])
