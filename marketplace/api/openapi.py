@@ -58,6 +58,15 @@ ERROR_ENVELOPE = {
         },
     }},
 }
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes a retried POST harmless: the first answer is stored for 24 h and "
+                   "replayed (Idempotent-Replayed: true); the same key on another request is "
+                   "422 idempotency_key_reused; a repeat while the first runs waits, then "
+                   "409 idempotency_in_progress",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+               "pattern": "^[\\x21-\\x7e]+$"},
+}
 ID_FIELD = re.compile(r"(^|_)ids?$")
 PARAM = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 
@@ -140,6 +149,8 @@ def _operation(rule: Rule, method: str, op: Operation) -> dict:
         operation["x-roles"] = list(op.roles)
     if op.query is not None:
         operation["parameters"] = [{"in": "query", "schema": op.query}]
+    if _idempotent(rule, method):
+        operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
     if op.body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": op.body}}}
@@ -151,7 +162,7 @@ def _operation(rule: Rule, method: str, op: Operation) -> dict:
         text = (ERROR_TEXT if op.auth else {**ERROR_TEXT, **PUBLIC_ERROR_TEXT}).get(code, "Error")
         response: dict = {"description": text,
                           "content": {"application/json": {"schema": "Error"}}}
-        if code in (429, 503):
+        if code in (409, 429, 503):
             response["headers"] = dict(RETRY_AFTER)
         operation["responses"][str(code)] = response
     return operation
@@ -166,7 +177,16 @@ def error_codes(rule: Rule, method: str, op: Operation) -> set[int]:
         codes.add(404)
     if method in WRITE_METHODS:
         codes.add(413)
+    if _idempotent(rule, method):
+        codes.add(409)  # idempotency_in_progress
     return codes
+
+
+def _idempotent(rule: Rule, method: str) -> bool:
+    """Whether the operation takes an Idempotency-Key (every POST but the exempt ones)."""
+    from marketplace.idempotency import EXEMPT_ENDPOINTS
+
+    return method == "POST" and rule.endpoint not in EXEMPT_ENDPOINTS
 
 
 def _names_other_objects(op: Operation) -> bool:
