@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run serve test test-db e2e browser nginx nginx-test lint bench translations catalog clean
+.PHONY: install run serve test test-db e2e browser nginx nginx-test lint fuzz bench translations catalog clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ nginx:
 
 lint: install
 	$(BIN)/ruff check marketplace tests bench
+
+## make fuzz: schemathesis over /api/v1/openapi.json as every role against a served app with the
+## demo data (a fresh SQLite file; the PostgreSQL database in DATABASE_URL, recreated, if set).
+## About 4 minutes; the server log is kept in instance/fuzz/server.log (FUZZ_DIR to move it).
+fuzz: install
+	$(BIN)/python tests/fuzz/run_schemathesis.py
 
 ## make bench: every benchmark in bench/ (slow; wants an idle machine); figures in bench/results/
 bench: install

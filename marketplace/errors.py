@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, flash, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import RequestRedirect
 
 
 def N_(message: str, /, **params: Any) -> str:
@@ -123,6 +134,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if isinstance(error, MethodNotAllowed) and nothing_at_this_url(error):
+            error = HTTPNotFound()
         code = (error.name or "error").lower().replace(" ", "_")
         message = error.description or error.name
         if error.code == 429:
@@ -138,6 +151,26 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json(request):
             return jsonify(error_body("server_error", message)), 500
         return render_error_page(500, message)
+
+
+def nothing_at_this_url(error: MethodNotAllowed) -> bool:
+    """Whether a 405 is really a 404.
+
+    Werkzeug checks a rule's methods before its URL converters: `PATCH /shifts/0` answers 405
+    when the GET rule's pattern fits the path, even though the id converter refuses `0` for
+    every method. Match the URL again with each allowed method; when none of them matches
+    either, nothing is at this URL.
+    """
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except (HTTPNotFound, MethodNotAllowed):
+            continue
+        except RequestRedirect:
+            return False
+        return False
+    return True
 
 
 def render_error_page(status: int, message: str):

@@ -20,6 +20,20 @@ def parse_local(value: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+UTC_MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
+UTC_MAX = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC start and end of a local day; the first and last days datetime can hold are
+    cut at its limits (their local midnight falls outside it) instead of overflowing."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
-    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
+    try:
+        utc_start = start.astimezone(dt.UTC)
+    except OverflowError:
+        utc_start = UTC_MIN
+    try:
+        utc_end = (start + dt.timedelta(days=1)).astimezone(dt.UTC)
+    except OverflowError:
+        utc_end = UTC_MAX
+    return utc_start, utc_end

@@ -119,7 +119,7 @@ def terms_from(data: dict) -> brokering.Terms:
 def agency_profile():
     agency = services.require_agency(current_api_user())
     return AgencyProfileSchema().dump({
-        "agency": agency_body(agency), "scorecard": scorecard_body(trust.scorecard(agency.id)),
+        "agency": agency, "scorecard": scorecard_body(trust.scorecard(agency.id)),
         "roster_size": roster.roster_size(agency.id)})
 
 
@@ -164,7 +164,8 @@ def agency_end_membership(worker_id: int):
 
 @operation("/agency/roster/requests/<int:membership_id>/<answer>", methods=["POST"],
            summary="Accept or decline a worker's request to join (answer: accept|decline)",
-           tags=TAGS, response=MembershipSchema, roles=AGENCY, errors=(409,))
+           tags=TAGS, response=MembershipSchema, roles=AGENCY, errors=(409,),
+           path_values={"answer": ("accept", "decline")})
 def agency_answer_request(membership_id: int, answer: str):
     if answer not in ("accept", "decline"):
         raise NotFound("Unknown answer")
@@ -284,7 +285,8 @@ def my_agencies():
 @operation("/me/agencies/memberships/<int:membership_id>/<answer>", methods=["POST"],
            summary="Accept or decline an agency's invitation, or end a membership "
                    "(answer: accept|decline|end)",
-           tags=TAGS, response=MembershipSchema, roles=("worker",), errors=(409,))
+           tags=TAGS, response=MembershipSchema, roles=("worker",), errors=(409,),
+           path_values={"answer": ("accept", "decline", "end")})
 def my_membership_answer(membership_id: int, answer: str):
     actor = current_api_user()
     if answer == "end":
@@ -389,7 +391,7 @@ def agency_brokering(agency_id: int):
 def agency_ranking():
     ranked = trust.ranking(actor=current_api_user())
     return RankingSchema().dump({"items": [
-        {"rank": n, "agency": agency_body(agency), "scorecard": scorecard_body(card)}
+        {"rank": n, "agency": agency, "scorecard": scorecard_body(card)}
         for n, (agency, card) in enumerate(ranked, start=1)]})
 
 

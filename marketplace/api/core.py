@@ -27,6 +27,8 @@ class Operation:
     auth: bool = True
     roles: tuple[str, ...] = ()
     errors: tuple[int, ...] = field(default_factory=tuple)
+    # the values a string path parameter takes (documented as an enum; others answer 404)
+    path_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 OPERATIONS: dict[str, Operation] = {}

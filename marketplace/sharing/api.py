@@ -155,8 +155,9 @@ def list_staff():
 
 
 @operation("/sharing/staff", methods=["POST"], summary="Add an employee by phone (they confirm "
-           "on their phone)", tags=TAGS, body=StaffInSchema, response=StaffOutSchema,
-           status=201, roles=("firm",), errors=(409,))
+           "on their phone; 404 worker_not_found without a worker account)", tags=TAGS,
+           body=StaffInSchema, response=StaffOutSchema, status=201, roles=("firm",),
+           errors=(404, 409))
 def add_staff():
     data = load_body(StaffInSchema())
     member = sharing.add_staff(actor=current_api_user(), phone=data["phone"],
@@ -169,7 +170,7 @@ def add_staff():
            summary="A staff link: the worker accepts or declines it; either side ends it "
                    "(decision: accept, decline, end)",
            tags=TAGS, body=NoBodySchema, response=StaffOutSchema, roles=("firm", "worker"),
-           errors=(409,))
+           errors=(409,), path_values={"decision": STAFF_DECISIONS})
 def staff_decision(staff_id: int, decision: str):
     load_body(NoBodySchema())
     actor = current_api_user()
@@ -397,7 +398,7 @@ def get_assignment(agreement_id: int):
 @operation("/sharing/assignments/<int:agreement_id>/<decision>", methods=["POST"],
            summary="The worker's own decision: consent (books every day ahead), decline, "
                    "withdraw", tags=TAGS, body=NoBodySchema, response=AssignmentOutSchema,
-           roles=("worker",), errors=(409,))
+           roles=("worker",), errors=(409,), path_values={"decision": WORKER_DECISIONS})
 def assignment_decision(agreement_id: int, decision: str):
     load_body(NoBodySchema())
     actor = current_api_user()

@@ -99,8 +99,9 @@ def create_shift():
                                                                 shift_id=shift.id)}
 
 
-@operation("/shifts/<int:shift_id>", methods=["GET"], summary="One shift", tags=["shifts"],
-           response=ShiftOutSchema, auth=False)
+@operation("/shifts/<int:shift_id>", methods=["GET"], summary="One shift (a bearer token, "
+           "when sent, must be valid)", tags=["shifts"], response=ShiftOutSchema, auth=False,
+           errors=(401,))
 def get_shift(shift_id: int):
     from marketplace.api.core import _authenticate
 
