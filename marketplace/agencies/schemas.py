@@ -7,8 +7,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from marketplace.api.schemas import PageQuerySchema
 from marketplace.taxonomy import CATEGORY_CODES
+from marketplace.validators import PHONE_REGEX
 
-PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Enter an 11-digit mainland mobile number")
+PHONE = validate.Regexp(PHONE_REGEX, error="Enter an 11-digit mainland mobile number")
 
 
 class AgencyBriefSchema(Schema):
@@ -226,7 +227,7 @@ def _id_list(value: str) -> list[int]:
 
 
 class FillQuerySchema(Schema):
-    shift_ids = fields.String(validate=validate.Regexp(r"^\d+(,\d+){0,199}$"),
+    shift_ids = fields.String(validate=validate.Regexp(r"^[0-9]{1,10}(,[0-9]{1,10}){0,199}$"),
                               metadata={"description": "comma-separated shift ids"})
     firm_id = fields.Integer()
 

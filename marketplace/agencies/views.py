@@ -24,6 +24,7 @@ from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.notifications import services as notifications
 from marketplace.shifts import services as shifts
 from marketplace.shifts.views import search_form
+from marketplace.validators import db_id
 from marketplace.web import back_to, button_action, page_arg, role_required
 from marketplace.web import fail_on_page as _fail
 
@@ -263,9 +264,10 @@ def send_fill():
     pairs = []
     for value in form.row.data or []:
         shift_part, _sep, worker_part = str(value).partition(":")
-        if not (shift_part.isdigit() and worker_part.isdigit()):
+        try:
+            pairs.append((db_id(shift_part), db_id(worker_part)))
+        except ValueError:
             abort(400)
-        pairs.append((int(shift_part), int(worker_part)))
     try:
         terms = brokering.make_terms(**form.terms_fields(), **form.fee_fields())
         created = brokering.send_fill(actor=current_user, pairs=pairs, terms=terms,

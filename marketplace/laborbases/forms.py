@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.laborbases.services import BASE_PROVINCES, MAX_COHORT_HEADCOUNT
 from marketplace.taxonomy import DISTRICTS, SKILLS
+from marketplace.validators import db_id
 
 
 def kind_choices() -> list[tuple[str, Any]]:
@@ -135,4 +136,7 @@ class FiguresForm(FlaskForm):
 
     def base_value(self) -> int | None:
         value = self.base_id.data
-        return int(value) if value and str(value).isdigit() else None
+        try:
+            return db_id(value) if value else None
+        except ValueError:
+            return None

@@ -10,6 +10,7 @@ from marketplace.laborbases.services import (
     MAX_COHORT_HEADCOUNT,
 )
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
+from marketplace.validators import PHONE_REGEX
 
 
 class PageQuerySchema(Schema):
@@ -64,7 +65,7 @@ class LaborBaseInputSchema(Schema):
 
 
 class PartnerAccountInputSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE_REGEX))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=128))
@@ -145,7 +146,7 @@ class CohortDetailSchema(CohortSchema):
 
 
 class CohortMemberInputSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE_REGEX))
 
 
 class MyCohortSchema(Schema):

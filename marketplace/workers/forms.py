@@ -33,7 +33,7 @@ from wtforms.validators import (
 
 from marketplace.taxonomy import CERTIFICATES, DISTRICTS, PRIORITY_GROUPS, PROVINCES, SKILLS
 
-HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", message=_l("Use a time like 08:30"))
+HHMM = Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", message=_l("Use a time like 08:30"))
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 END_OF_DAY_INPUT = "23:59"  # <input type=time> cannot say 24:00; 23:59 as an end means midnight
 

@@ -10,6 +10,7 @@ from marketplace.taxonomy import (
     PROVINCES,
     SKILL_CODES,
 )
+from marketplace.validators import ID_NUMBER_REGEX
 
 
 class WorkerProfileSchema(Schema):
@@ -73,10 +74,10 @@ class MePatchSchema(Schema):
     )
     priority_group = fields.String(allow_none=True,
                                    validate=validate.OneOf(sorted(PRIORITY_GROUP_CODES)))
-    id_number = fields.String(load_only=True, validate=validate.Regexp(r"^\d{17}[\dXx]$"))
+    id_number = fields.String(load_only=True, validate=validate.Regexp(ID_NUMBER_REGEX))
 
 
-TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 class WeeklyWindowSchema(Schema):
