@@ -229,7 +229,7 @@ def _id_list(value: str) -> list[int]:
 class FillQuerySchema(Schema):
     shift_ids = fields.String(validate=validate.Regexp(r"^[0-9]{1,10}(,[0-9]{1,10}){0,199}$"),
                               metadata={"description": "comma-separated shift ids"})
-    firm_id = Int(strict=False)
+    firm_id = Int()
 
     @validates_schema
     def one_of(self, data, **_kwargs):

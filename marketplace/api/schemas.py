@@ -17,15 +17,16 @@ from marketplace.validators import (
 class Int(fields.Integer):
     """An integer sized to its column: int32 (an Integer column), or int64 with `big=True`.
 
-    Strict by default, for JSON bodies: 1.5, "5" and true are refused, never truncated. With
-    `strict=False` (query strings) a string of ASCII digits is read too, but not "1.5", "1_0"
-    or full-width digits. A value outside the column's range is refused, so it never reaches
-    the database as an overflow.
+    Decimals are refused, never truncated: 1.5 and 1.0 (JSON numbers with a point), "1.5",
+    true, "1_0" and full-width digits all fail. A string of ASCII digits is read (query strings
+    are strings, and API clients have always been allowed to send "5"); `strict=True` refuses
+    strings too. A value outside the column's range is refused, so it never reaches the
+    database as an overflow.
     """
 
     default_error_messages = {"range": "Must be between {low} and {high}."}
 
-    def __init__(self, *, strict: bool = True, big: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, strict: bool = False, big: bool = False, **kwargs: Any) -> None:
         super().__init__(strict=strict, **kwargs)
         self.low, self.high = (INT64_MIN, INT64_MAX) if big else (INT32_MIN, INT32_MAX)
 
@@ -51,5 +52,5 @@ class ErrorSchema(Schema):
 
 
 class PageQuerySchema(Schema):
-    page = Int(strict=False, load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = Int(strict=False, load_default=20, validate=validate.Range(min=1, max=100))
+    page = Int(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = Int(load_default=20, validate=validate.Range(min=1, max=100))

@@ -11,9 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -30,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from marketplace.forms import localise_choices
+from marketplace.forms import DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import CATEGORIES, CERTIFICATES, DISTRICTS, SKILLS
 from marketplace.timeutil import LOCAL_TZ, to_local
 

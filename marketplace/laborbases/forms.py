@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -20,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import IntegerField
 from marketplace.laborbases.services import BASE_PROVINCES, MAX_COHORT_HEADCOUNT
 from marketplace.taxonomy import DISTRICTS, SKILLS
 from marketplace.validators import db_id

@@ -15,8 +15,8 @@ from marketplace.validators import MAX_PAGE, PHONE_REGEX
 
 
 class PageQuerySchema(Schema):
-    page = Int(strict=False, load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = Int(strict=False, load_default=20, validate=validate.Range(min=1, max=100))
+    page = Int(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = Int(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class NoBodySchema(Schema):
@@ -52,7 +52,7 @@ class LaborBaseListSchema(Schema):
 class LaborBaseQuerySchema(PageQuerySchema):
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
     kind = fields.String(validate=validate.OneOf(BASE_KINDS))
-    per_page = Int(strict=False, load_default=50, validate=validate.Range(min=1, max=100))
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class LaborBaseInputSchema(Schema):
@@ -166,7 +166,7 @@ class LaborBaseFiguresQuerySchema(Schema):
     granularity = fields.String(load_default="month", validate=validate.OneOf(["month", "week"]))
     start = fields.Date(metadata={"description": "first day (local); default about a year"})
     end = fields.Date(metadata={"description": "last day (local)"})
-    base_id = Int(strict=False, metadata={"description": "administrators: one base; a partner "
+    base_id = Int(metadata={"description": "administrators: one base; a partner "
                                                      "always gets its own"})
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
 

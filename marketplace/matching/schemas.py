@@ -8,7 +8,7 @@ from marketplace.api.schemas import Int
 
 
 class CandidateQuerySchema(Schema):
-    limit = Int(strict=False, load_default=20, validate=validate.Range(min=1, max=50))
+    limit = Int(load_default=20, validate=validate.Range(min=1, max=50))
 
 
 class CandidateWorkerSchema(Schema):

@@ -10,9 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.firms.forms import at_most_two_decimals, yuan_to_fen
-from marketplace.forms import localise_choices
+from marketplace.forms import DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import DISTRICTS, SKILLS
 
 WEEKDAY_CHOICES = (("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")),

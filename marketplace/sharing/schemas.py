@@ -162,7 +162,7 @@ class SuggestionListSchema(Schema):
 
 
 class SuggestionQuerySchema(Schema):
-    limit = Int(strict=False, load_default=10, validate=validate.Range(1, 50))
+    limit = Int(load_default=10, validate=validate.Range(1, 50))
 
 
 # --------------------------------------------------------------------------- agreements

@@ -87,7 +87,7 @@ class ShiftQuerySchema(PageQuerySchema):
     category = fields.String(validate=validate.OneOf(sorted(CATEGORY_CODES)))
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
     date = fields.Date()
-    min_daily_pay_fen = Int(strict=False, validate=validate.Range(0, 100_000_000))
+    min_daily_pay_fen = Int(validate=validate.Range(0, 100_000_000))
     meals = fields.Boolean()
     housing = fields.Boolean()
     q = fields.String(validate=validate.Length(max=50))
