@@ -7,6 +7,8 @@
 - Text with control characters (tab, newline and carriage return aside, and those not in the
   path or query string) or unpaired surrogates, in the path, the query string, a form or a
   JSON body, is refused: 422 with the error envelope for the API, a 400 page for the web.
+- An API body that is not a JSON object (`[null, null]`, `5`, invalid JSON) answers 422
+  `invalid_json` before any other hook runs.
 - Bodies above `MAX_CONTENT_LENGTH` answer 413 (the error handlers give the envelope).
 """
 
@@ -97,7 +99,21 @@ def find_bad_text() -> str | None:
     return None
 
 
-def refuse_bad_text():
+def api_body_is_not_an_object() -> bool:
+    """An API request whose JSON body is not a JSON object (an array, a scalar, invalid or
+    nested too deep): every API operation takes an object."""
+    if not request.path.startswith("/api/") or not request.is_json:
+        return False
+    if not request.content_length and not request.get_data(cache=True):
+        return False
+    return not isinstance(request.get_json(silent=True), dict)
+
+
+def refuse_bad_input():
+    """Before any other hook (the rate limiter's key functions read the body too)."""
+    if api_body_is_not_an_object():
+        message = N_("The body must be a JSON object")
+        return jsonify(error_body("invalid_json", message)), 422
     where = find_bad_text()
     if where is None:
         return None
@@ -114,4 +130,4 @@ def install(app: Flask) -> None:
     """Call before the blueprints are registered: their routes pick up the converter."""
     app.url_map.converters["int"] = IdConverter
     app.json = BoundedJSONProvider(app)
-    app.before_request(refuse_bad_text)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_input)

@@ -167,7 +167,7 @@ def end_membership(worker_id: int):
 def shift_list():
     form, status = search_form()
     filters = form.to_filters()
-    filters.firm_id = request.args.get("firm_id", type=int)
+    filters.firm_id = request.args.get("firm_id", type=db_id)
     page = shifts.search_shifts(filters, page=page_arg(), per_page=PER_PAGE)
     return render_template("agencies/shifts.html", form=form, page=page,
                            firms=brokering.firms_with_open_shifts(),
@@ -225,10 +225,10 @@ def apply(shift_id: int):
 
 
 def _fill_args() -> tuple[list[int], int | None]:
-    ids = [i for i in request.args.getlist("shift_id", type=int) if i]
+    ids = [i for i in request.args.getlist("shift_id", type=db_id) if i]
     if not ids:
-        ids = [i for i in request.form.getlist("shift_id", type=int) if i]
-    firm_id = request.args.get("firm_id", type=int) or request.form.get("firm_id", type=int)
+        ids = [i for i in request.form.getlist("shift_id", type=db_id) if i]
+    firm_id = request.args.get("firm_id", type=db_id) or request.form.get("firm_id", type=db_id)
     return ids[:brokering.MAX_FILL_SHIFTS], firm_id
 
 
