@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from marketplace.api.schemas import Int, PageQuerySchema
 from marketplace.taxonomy import CATEGORY_CODES
-from marketplace.validators import PHONE_REGEX
+from marketplace.validators import INT32_MAX, PHONE_REGEX
 
 PHONE = validate.Regexp(PHONE_REGEX, error="Enter an 11-digit mainland mobile number")
 
@@ -223,7 +223,8 @@ class PlacementQuerySchema(PageQuerySchema):
 
 
 def _id_list(value: str) -> list[int]:
-    return [int(part) for part in value.split(",") if part.strip()]
+    """The ids of a comma-separated list; one beyond any row id (> 2**31-1) matches nothing."""
+    return [int(part) for part in value.split(",") if part.strip() and int(part) <= INT32_MAX]
 
 
 class FillQuerySchema(Schema):
