@@ -143,7 +143,7 @@ class CommissionInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["fixed", "percent"]))
     fixed_fen = Int(validate=validate.Range(0, 1_000_000))
     rate_bp = Int(validate=validate.Range(0, 5000),
-                             metadata={"description": "basis points of the worker's pay"})
+                  metadata={"description": "basis points of the worker's pay"})
     payer = fields.String(load_default="firm", validate=validate.Length(max=20),
                           metadata={"description": "always firm"})
     worker_fee_fen = Int(load_default=0, metadata={"description": "must be 0"})

@@ -85,7 +85,7 @@ class CohortInputSchema(Schema):
         "description": "required for agencies; a partner's cohorts are of its own base"})
     arrival_date = fields.Date(required=True, metadata={"description": "local date"})
     headcount = Int(required=True, strict=True,
-                               validate=validate.Range(min=1, max=MAX_COHORT_HEADCOUNT))
+                    validate=validate.Range(min=1, max=MAX_COHORT_HEADCOUNT))
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
                          load_default=list, validate=validate.Length(max=30))
     housing_needed = fields.Boolean(load_default=False)
@@ -167,7 +167,7 @@ class LaborBaseFiguresQuerySchema(Schema):
     start = fields.Date(metadata={"description": "first day (local); default about a year"})
     end = fields.Date(metadata={"description": "last day (local)"})
     base_id = Int(metadata={"description": "administrators: one base; a partner "
-                                                     "always gets its own"})
+                                          "always gets its own"})
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
 
 

@@ -100,7 +100,7 @@ class ListingFieldsSchema(Schema):
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
     work_content = fields.String(validate=validate.Length(max=2000))
     daily_pay_fen = Int(allow_none=True, validate=validate.Range(1, 10_000_000),
-                                   metadata={"description": "needs: pay per worker and day"})
+                        metadata={"description": "needs: pay per worker and day"})
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
                          validate=validate.Length(max=10))
     staff_ids = fields.List(Int(), validate=validate.Length(max=500),
@@ -171,8 +171,8 @@ class SuggestionQuerySchema(Schema):
 class ProposeSchema(Schema):
     listing_id = Int(required=True, metadata={"description": "the caller's listing"})
     counterpart_id = Int(required=True,
-                                    metadata={"description": "another firm's listing of the "
-                                                             "other kind"})
+                         metadata={"description": "another firm's listing of the "
+                                                  "other kind"})
 
 
 class TermsSchema(Schema):
@@ -186,18 +186,18 @@ class TermsSchema(Schema):
     start_date = fields.Date()
     end_date = fields.Date()
     day_start_minute = Int(validate=validate.Range(0, 1439),
-                                      metadata={"description": "local minutes after midnight"})
+                           metadata={"description": "local minutes after midnight"})
     day_end_minute = Int(validate=validate.Range(1, 1440))
     weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"),
                              metadata={"description": "ISO weekdays, e.g. 12345"})
     daily_pay_fen = Int(validate=validate.Range(1, 10_000_000),
-                                   metadata={"description": "the borrower pays the lender, "
-                                                            "per worker and day"})
+                        metadata={"description": "the borrower pays the lender, "
+                                                 "per worker and day"})
     worker_pay_fen = Int(validate=validate.Range(1, 10_000_000),
-                                    metadata={"description": (
-                                        "the lender passes on to each worker per day; equal to "
-                                        "daily_pay_fen (422 lender_markup if less, "
-                                        "pass_through_mismatch if more)")})
+                         metadata={"description": (
+                             "the lender passes on to each worker per day; equal to "
+                             "daily_pay_fen (422 lender_markup if less, "
+                             "pass_through_mismatch if more)")})
     injury_liability = fields.String(validate=validate.OneOf(sorted(InjuryLiability)))
     labor_relationship = fields.String(validate=validate.Length(max=16), metadata={
         "description": "always 'lender' (422 labor_relationship_fixed otherwise)"})
@@ -209,7 +209,7 @@ class TermsSchema(Schema):
 
 class SignSchema(Schema):
     version = Int(required=True,
-                             metadata={"description": "the terms version being signed"})
+                  metadata={"description": "the terms version being signed"})
 
 
 class CancelAgreementSchema(Schema):
@@ -218,7 +218,7 @@ class CancelAgreementSchema(Schema):
 
 class ConfirmSchema(Schema):
     score = Int(required=True, validate=validate.Range(1, 5),
-                           metadata={"description": "the caller's rating of the other firm"})
+                metadata={"description": "the caller's rating of the other firm"})
     comment = fields.String(load_default="", validate=validate.Length(max=500))
 
 
