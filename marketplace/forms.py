@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import wtforms
 from flask_babel import lazy_gettext as _l
@@ -13,7 +14,14 @@ from wtforms import SelectField, SelectMultipleField
 from marketplace import taxonomy
 from marketplace.errors import DomainError, translate
 from marketplace.templating import locale_code
-from marketplace.validators import ASCII_INT_PATTERN, INT32_MAX, INT32_MIN
+from marketplace.validators import (
+    ASCII_INT_PATTERN,
+    EARLIEST_DATE,
+    INT32_MAX,
+    INT32_MIN,
+    LATEST_DATE,
+    date_in_range,
+)
 
 ASCII_DECIMAL = re.compile(r"^[+-]?[0-9]{1,7}(\.[0-9]{0,6})?$")
 
@@ -30,6 +38,27 @@ class IntegerField(wtforms.IntegerField):
             self.data = None
             raise ValueError(_l("Enter a whole number"))
         self.data = int(text)
+
+
+class _DateRange:
+    """Refuse a parsed date outside EARLIEST_DATE .. LATEST_DATE (year 9999 overflows)."""
+
+    data: Any
+
+    def process_formdata(self, valuelist: list) -> None:
+        super().process_formdata(valuelist)  # type: ignore[misc]
+        if self.data is not None and not date_in_range(self.data):
+            self.data = None
+            raise ValueError(_l("Enter a date between %(first)s and %(last)s",
+                                first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat()))
+
+
+class DateField(_DateRange, wtforms.DateField):
+    """WTForms' DateField within the years the product handles."""
+
+
+class DateTimeLocalField(_DateRange, wtforms.DateTimeLocalField):
+    """WTForms' DateTimeLocalField within the years the product handles."""
 
 
 class DecimalField(wtforms.DecimalField):

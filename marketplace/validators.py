@@ -7,6 +7,7 @@ spells its digits `[0-9]`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 PHONE_REGEX = r"^1[3-9][0-9]{9}$"
@@ -21,6 +22,10 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_MONEY_FEN = INT32_MAX
 # Highest page number a list accepts (a page beyond the last is simply empty).
 MAX_PAGE = 100_000
+# Dates the product accepts: year 1 or 9999 overflow the moment a day is added or a local
+# time is converted to UTC.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2200, 12, 31)
 
 # C0 controls and DEL; tab, newline and carriage return are allowed in multi-line text.
 _LINE_BREAKS = "\t\n\r"
@@ -44,6 +49,12 @@ def bad_text(value: str, *, multiline: bool = True) -> bool:
     """True when `value` holds a control character (tab, newline and CR are fine in
     multi-line text) or an unpaired UTF-16 surrogate."""
     return bool((BAD_TEXT if multiline else BAD_LINE).search(value))
+
+
+def date_in_range(value: dt.date | dt.datetime) -> bool:
+    """True for a date (or a datetime's date) between EARLIEST_DATE and LATEST_DATE."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
 
 
 def db_int(value: str, *, low: int = INT32_MIN, high: int = INT32_MAX) -> int:

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     HiddenField,
     RadioField,
     SelectField,
@@ -28,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from marketplace.forms import DecimalField, IntegerField, localise_choices
+from marketplace.forms import DateTimeLocalField, DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import CATEGORIES, CERTIFICATES, DISTRICTS, SKILLS
 from marketplace.timeutil import LOCAL_TZ, to_local
 

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     PasswordField,
     SearchField,
     SelectField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.forms import IntegerField
+from marketplace.forms import DateField, IntegerField
 from marketplace.laborbases.services import BASE_PROVINCES, MAX_COHORT_HEADCOUNT
 from marketplace.taxonomy import DISTRICTS, SKILLS
 from marketplace.validators import db_id

@@ -9,7 +9,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -22,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.firms.forms import at_most_two_decimals, yuan_to_fen
-from marketplace.forms import DecimalField, IntegerField, localise_choices
+from marketplace.forms import DateField, DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import DISTRICTS, SKILLS
 
 WEEKDAY_CHOICES = (("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")),

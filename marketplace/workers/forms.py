@@ -9,7 +9,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -29,7 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from marketplace.forms import DecimalField, IntegerField
+from marketplace.forms import DateField, DecimalField, IntegerField
 from marketplace.taxonomy import CERTIFICATES, DISTRICTS, PRIORITY_GROUPS, PROVINCES, SKILLS
 
 HHMM = Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", message=_l("Use a time like 08:30"))

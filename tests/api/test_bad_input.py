@@ -356,3 +356,25 @@ def test_a_read_notice_lets_the_next_complaint_notify_again(client, api_token, c
     counts = [db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == admin.id)) for admin in admins]
     assert counts == [2, 1]
+
+
+# --- dates at the ends of the calendar ------------------------------------------------------
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01"])
+def test_dates_beyond_the_years_handled(client, api_token, make_firm, make_worker, make_admin,
+                                        day):
+    firm, worker = api_token(make_firm()), api_token(make_worker())
+    envelope(client.get(f"/api/v1/shifts?date={day}"), 422)
+    envelope(client.get(f"/api/v1/feed?date={day}", headers=worker), 422)
+    envelope(client.get(f"/api/v1/labor-bases/figures?start=2026-01-01&end={day}",
+                        headers=api_token(make_admin())), 422)
+    error = envelope(client.put("/api/v1/me/availability", headers=worker, json={
+        "weekly": [], "dates": [{"date": day, "available": False}]}), 422)
+    assert "dates.0.date" in error["fields"]
+    for offset in ("-10:00", "+14:00"):
+        error = envelope(client.post("/api/v1/shifts", headers=firm, json=shift_body(
+            starts_at=f"{day}T08:00:00{offset}", ends_at=f"{day}T12:00:00{offset}")), 422)
+        assert {"starts_at", "ends_at"} & set(error["fields"])
+    envelope(client.post("/api/v1/sharing/listings", headers=firm, json={
+        "kind": "need", "title": "装卸工", "headcount": 1, "start_date": day, "end_date": day,
+        "district": "jingqu", "daily_pay_fen": 23000, "work_content": "装卸"}), 422)

@@ -209,3 +209,13 @@ def test_every_list_with_a_huge_page(app, people):
             if response.status_code >= 500:
                 failures.append(f"GET {rule.rule} as {role}: {response.status_code}")
     assert not failures, failures
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_dates_beyond_the_years_handled_on_pages(client, login, make_firm, day):
+    assert client.get(f"/shifts?date={day}").status_code == 400
+    login(client, make_firm())
+    response = submit(client, "/firm/shifts/new", shift_form(starts_at=f"{day}T08:00",
+                                                             ends_at=f"{day}T12:00"))
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
