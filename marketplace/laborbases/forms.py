@@ -76,7 +76,7 @@ class PartnerForm(FlaskForm):
 class CohortForm(FlaskForm):
     # Only agencies choose the base; a partner's cohorts are always of its own base.
     labor_base_id = SelectField(_l("Labor base the workers come from"), choices=[],
-                                coerce=int, validate_choice=False,
+                                coerce=db_id, validate_choice=False,
                                 validators=[InputRequired(message=_l("Choose a labor base"))])
     arrival_date = DateField(_l("Arrival date in Weihai"),
                              validators=[InputRequired(message=_l("Enter the arrival date"))])

@@ -219,3 +219,15 @@ def test_dates_beyond_the_years_handled_on_pages(client, login, make_firm, day):
                                                              ends_at=f"{day}T12:00"))
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", [str(2**31), str(2**40), "１", "-5"])
+def test_ids_in_select_fields_beyond_the_column(client, login, make_firm, value):
+    login(client, make_firm())
+    token = csrf_from(client.get("/firm/favourites").get_data(as_text=True))
+    response = client.post("/firm/favourites/invite", data={
+        "shift_id": value, "worker_id": value, "csrf_token": token})
+    assert response.status_code == 303
+    response = client.post("/firm/staff/list-idle", data={"staff": [value, "1"],
+                                                          "csrf_token": token})
+    assert response.status_code in (303, 400)
