@@ -77,7 +77,7 @@ def _json_strings(value: Any, path: str = "") -> Iterator[tuple[str, str, bool]]
                 yield where or "_body", str(key), False
                 stack.append((child, f"{where}.{key}" if where else str(key)))
         elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+            stack.extend((child, f"{where}.{i}") for i, child in enumerate(item))
 
 
 def find_bad_text() -> str | None:
