@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     register_logging(app)
     register_extensions(app)
+    register_input_checks(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
@@ -62,6 +63,12 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     with app.app_context():
         configure_sqlite(db.engine)
+
+
+def register_input_checks(app: Flask) -> None:
+    from marketplace.inputs import install
+
+    install(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -66,6 +66,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "API_TOKEN_TTL_DAYS": int(env.get("API_TOKEN_TTL_DAYS", "30")),
         "LATE_CANCEL_HOURS": int(env.get("LATE_CANCEL_HOURS", "24")),
         "CHECK_IN_EARLY_MINUTES": int(env.get("CHECK_IN_EARLY_MINUTES", "120")),
+        # Largest request body accepted (bytes); a larger one answers 413.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # Complaints one firm or worker may file about agencies in 24 hours (then 429).
+        "COMPLAINTS_PER_DAY": int(env.get("COMPLAINTS_PER_DAY", "5")),
         "PER_PAGE_DEFAULT": 20,
         "PER_PAGE_MAX": 100,
         "MODEL_DIR": env.get("MODEL_DIR", str(Path(instance_path) / "models")),

@@ -99,6 +99,11 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
 def wants_json(req: Request) -> bool:
     if req.path.startswith("/api/"):
         return True

@@ -34,7 +34,7 @@ def redact(text: str) -> str:
 
 def valid_id_number(id_number: str) -> bool:
     """Mainland resident ID (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check character."""
-    if not re.fullmatch(r"\d{17}[\dXx]", id_number):
+    if not re.fullmatch(r"[0-9]{17}[0-9Xx]", id_number):
         return False
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(d) * w for d, w in zip(id_number[:17], weights, strict=True))

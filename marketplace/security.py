@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app
 
+from marketplace.validators import bad_text
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
@@ -35,6 +37,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target:
         return default
     target = target.strip().replace("\\", "/")
+    if bad_text(target, multiline=False):
+        return default  # a CR or LF would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from marketplace.errors import DomainError, translate
 from marketplace.extensions import db
 from marketplace.security import safe_next
+from marketplace.validators import MAX_PAGE, db_id
 
 
 def role_required(allowed: Callable[[object], bool], doc: str) -> Callable:
@@ -33,7 +34,8 @@ def role_required(allowed: Callable[[object], bool], doc: str) -> Callable:
 
 
 def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    """The page asked for (1 when missing or not a number), at most MAX_PAGE."""
+    return min(request.args.get("page", 1, type=db_id) or 1, MAX_PAGE)
 
 
 def back_to(default: str) -> str:

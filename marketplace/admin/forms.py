@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from marketplace.forms import DecimalField
 
 
 class DecideFirmForm(FlaskForm):

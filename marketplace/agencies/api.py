@@ -100,13 +100,19 @@ def brokered_body(actor, application, commission: Commission | None) -> dict:
     })
 
 
+def _first_nonzero(*values: int | None) -> int:
+    """The fee fields may appear at two levels: any non-zero one is refused (summing them
+    would let 500 and -500 cancel out)."""
+    return next((value for value in values if value), 0)
+
+
 def terms_from(data: dict) -> brokering.Terms:
     commission = data["commission"]
     brokering.refuse_worker_fees(
         payer=commission.get("payer"),
-        worker_fee_fen=(commission.get("worker_fee_fen") or 0) + (data.get("worker_fee_fen")
-                                                                  or 0),
-        deposit_fen=(commission.get("deposit_fen") or 0) + (data.get("deposit_fen") or 0))
+        worker_fee_fen=_first_nonzero(commission.get("worker_fee_fen"),
+                                      data.get("worker_fee_fen")),
+        deposit_fen=_first_nonzero(commission.get("deposit_fen"), data.get("deposit_fen")))
     return brokering.make_terms(kind=commission["kind"], fixed_fen=commission.get("fixed_fen"),
                                 rate_bp=commission.get("rate_bp"))
 
@@ -350,7 +356,7 @@ def public_agency(agency_id: int):
            summary="Complain about an agency you dealt with (a firm it placed workers with, "
                    "or a worker it represented)",
            tags=TAGS, body=ComplaintInSchema, response=ComplaintSchema, status=201,
-           roles=("firm", "worker"))
+           roles=("firm", "worker"), errors=(409, 429))
 def complain(agency_id: int):
     data = load_body(ComplaintInSchema())
     complaint = trust.file_complaint(actor=current_api_user(), agency_id=agency_id,

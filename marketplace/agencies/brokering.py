@@ -170,7 +170,7 @@ def broker_apply(*, actor: User, shift_id: int, worker_id: int, terms: Terms,
     if membership is None:
         raise NotFound(N_("Worker not found on your roster"))
     shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.status != ShiftStatus.OPEN:
+    if not open_to_agencies(shift):
         raise NotFound(N_("Shift not found"))
     if seats_for_agency([shift], agency.id)[shift.id] < 1:
         raise Conflict(N_("Your agency has already put forward enough workers for the open "
@@ -190,10 +190,16 @@ class FillRow:
     standing_consent: bool
 
 
+def open_to_agencies(shift: Shift | None) -> bool:
+    """An agency sees and fills only what the public list shows: open, listed shifts (not a
+    firm's unlisted sharing-day shifts)."""
+    return shift is not None and shift.status == ShiftStatus.OPEN and bool(shift.listed)
+
+
 def _fill_shifts(*, shift_ids: list[int] | None, firm_id: int | None) -> list[Shift]:
     now = utcnow()
-    query = (select(Shift).where(Shift.status == ShiftStatus.OPEN, Shift.starts_at > now,
-                                 Shift.filled < Shift.headcount)
+    query = (select(Shift).where(Shift.status == ShiftStatus.OPEN, Shift.listed.is_(True),
+                                 Shift.starts_at > now, Shift.filled < Shift.headcount)
              .order_by(Shift.starts_at, Shift.id).limit(MAX_FILL_SHIFTS))
     if shift_ids:
         query = query.where(Shift.id.in_(sorted(set(shift_ids))[:MAX_FILL_SHIFTS]))
@@ -279,8 +285,7 @@ def send_fill(*, actor: User, pairs: list[tuple[int, int]], terms: Terms,
         raise NotFound(N_("Worker not found on your roster"))
     shift_ids = sorted({s for s, _w in pairs})
     shifts = {s.id: s for s in db.session.scalars(select(Shift).where(Shift.id.in_(shift_ids)))}
-    if set(shift_ids) - set(shifts) or any(
-            s.status != ShiftStatus.OPEN for s in shifts.values()):
+    if set(shift_ids) - set(shifts) or not all(map(open_to_agencies, shifts.values())):
         raise NotFound(N_("Shift not found"))
     seats = seats_for_agency(list(shifts.values()), agency.id)
     for shift_id, count in Counter(s for s, _w in pairs).items():
@@ -484,7 +489,7 @@ def roster_candidates(*, actor: User, shift_id: int, limit: int = 20) -> list[Ro
 
     agency = require_agency(actor)
     shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.status != ShiftStatus.OPEN:
+    if not open_to_agencies(shift):
         raise NotFound(N_("Shift not found"))
     if shift.starts_at <= utcnow():
         raise Conflict(N_("This shift has already started"), code="shift_started")

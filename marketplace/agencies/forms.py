@@ -7,9 +7,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -22,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.auth.forms import PHONE
 from marketplace.firms.forms import at_most_two_decimals, yuan_to_fen
+from marketplace.forms import DecimalField, IntegerField
 from marketplace.taxonomy import CATEGORIES, DISTRICTS
 
 

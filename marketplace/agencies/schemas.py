@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.api.schemas import PageQuerySchema
+from marketplace.api.schemas import Int, PageQuerySchema
 from marketplace.taxonomy import CATEGORY_CODES
+from marketplace.validators import INT32_MAX, PHONE_REGEX
 
-PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Enter an 11-digit mainland mobile number")
+PHONE = validate.Regexp(PHONE_REGEX, error="Enter an 11-digit mainland mobile number")
 
 
 class AgencyBriefSchema(Schema):
@@ -140,13 +141,13 @@ class CommissionInSchema(Schema):
     with `worker_fee_forbidden`: the firm pays, workers pay nothing."""
 
     kind = fields.String(required=True, validate=validate.OneOf(["fixed", "percent"]))
-    fixed_fen = fields.Integer(validate=validate.Range(0, 1_000_000))
-    rate_bp = fields.Integer(validate=validate.Range(0, 5000),
-                             metadata={"description": "basis points of the worker's pay"})
+    fixed_fen = Int(validate=validate.Range(0, 1_000_000))
+    rate_bp = Int(validate=validate.Range(0, 5000),
+                  metadata={"description": "basis points of the worker's pay"})
     payer = fields.String(load_default="firm", validate=validate.Length(max=20),
                           metadata={"description": "always firm"})
-    worker_fee_fen = fields.Integer(load_default=0, metadata={"description": "must be 0"})
-    deposit_fen = fields.Integer(load_default=0, metadata={"description": "must be 0"})
+    worker_fee_fen = Int(load_default=0, metadata={"description": "must be 0"})
+    deposit_fen = Int(load_default=0, metadata={"description": "must be 0"})
 
     @validates_schema
     def amount_present(self, data, **_kwargs):
@@ -171,13 +172,13 @@ class CommissionSchema(Schema):
 
 
 class BrokeredApplicationInSchema(Schema):
-    shift_id = fields.Integer(required=True)
-    worker_id = fields.Integer(required=True)
+    shift_id = Int(required=True)
+    worker_id = Int(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=300))
     commission = fields.Nested(CommissionInSchema, required=True)
     # Refused with worker_fee_forbidden when above 0 (see CommissionInSchema).
-    worker_fee_fen = fields.Integer(load_default=0)
-    deposit_fen = fields.Integer(load_default=0)
+    worker_fee_fen = Int(load_default=0)
+    deposit_fen = Int(load_default=0)
 
 
 class BrokeredShiftSchema(Schema):
@@ -222,13 +223,14 @@ class PlacementQuerySchema(PageQuerySchema):
 
 
 def _id_list(value: str) -> list[int]:
-    return [int(part) for part in value.split(",") if part.strip()]
+    """The ids of a comma-separated list; one beyond any row id (> 2**31-1) matches nothing."""
+    return [int(part) for part in value.split(",") if part.strip() and int(part) <= INT32_MAX]
 
 
 class FillQuerySchema(Schema):
-    shift_ids = fields.String(validate=validate.Regexp(r"^\d+(,\d+){0,199}$"),
+    shift_ids = fields.String(validate=validate.Regexp(r"^[0-9]{1,10}(,[0-9]{1,10}){0,199}$"),
                               metadata={"description": "comma-separated shift ids"})
-    firm_id = fields.Integer()
+    firm_id = Int()
 
     @validates_schema
     def one_of(self, data, **_kwargs):
@@ -237,8 +239,8 @@ class FillQuerySchema(Schema):
 
 
 class FillRowSchema(Schema):
-    shift_id = fields.Integer(required=True)
-    worker_id = fields.Integer(required=True)
+    shift_id = Int(required=True)
+    worker_id = Int(required=True)
 
 
 class FillRowOutSchema(Schema):
@@ -268,8 +270,8 @@ class FillInSchema(Schema):
                        validate=validate.Length(min=1, max=1000))
     commission = fields.Nested(CommissionInSchema, required=True)
     note = fields.String(load_default="", validate=validate.Length(max=300))
-    worker_fee_fen = fields.Integer(load_default=0)
-    deposit_fen = fields.Integer(load_default=0)
+    worker_fee_fen = Int(load_default=0)
+    deposit_fen = Int(load_default=0)
 
 
 class FillSentSchema(Schema):

@@ -32,6 +32,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from marketplace.admin.services import record, require_admin
@@ -43,11 +44,19 @@ from marketplace.agencies.models import (
 )
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
-from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from marketplace.extensions import db
 from marketplace.firms.models import Verification
 from marketplace.shifts.models import Application, Rating, Shift
 from marketplace.shifts.states import SEAT_HOLDING, AppStatus
+from marketplace.sqlite import begin_write_transaction
 
 GRADE_WINDOW_DAYS = 180
 MIN_SAMPLE = 5
@@ -392,18 +401,53 @@ def file_complaint(*, actor: User, agency_id: int, category: str,
         errors["description"] = [N_("Describe what happened (5 to 1,000 characters)")]
     if errors:
         raise ValidationFailed(N_("Please correct the highlighted fields"), fields=errors)
+    _refuse_complaint_flood(actor, agency.id)
     complaint = AgencyComplaint(agency_id=agency.id, filed_by_id=actor.id,
                                 filer_role=actor.role, category=category, description=text)
     db.session.add(complaint)
     db.session.flush()
     record(actor=actor, action="agency.complaint", target_type="complaint",
            target_id=complaint.id, agency_id=agency.id, category=category)
+    _tell_admins_of_complaint(agency)
+    return complaint
+
+
+def _refuse_complaint_flood(actor: User, agency_id: int) -> None:
+    """One open complaint per filer and agency, and at most COMPLAINTS_PER_DAY a day per filer.
+
+    Checked under a lock on the filer's row (SQLite: the write lock), so two complaints sent
+    at once cannot both pass."""
+    begin_write_transaction()
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    if actor.role == Role.ADMIN:
+        return  # an inspection may record several findings
+    if db.session.scalar(select(AgencyComplaint.id).where(
+            AgencyComplaint.filed_by_id == actor.id, AgencyComplaint.agency_id == agency_id,
+            AgencyComplaint.status == ComplaintStatus.OPEN).limit(1)) is not None:
+        raise Conflict(N_("You already have an open complaint about this agency; the city "
+                          "reviews it first"), code="complaint_open")
+    limit = current_app.config["COMPLAINTS_PER_DAY"]
+    since = utcnow() - dt.timedelta(days=1)
+    filed = db.session.scalar(select(func.count()).select_from(AgencyComplaint).where(
+        AgencyComplaint.filed_by_id == actor.id, AgencyComplaint.created_at >= since)) or 0
+    if filed >= limit:
+        raise TooManyRequests(
+            N_("You have filed %(count)d complaints today; please wait a day", count=limit),
+            code="too_many_complaints")
+
+
+def _tell_admins_of_complaint(agency: Agency) -> None:
+    """Notify each administrator who has no unread complaint notice yet: a flood of complaints
+    leaves one notice pointing to the queue, not one per complaint."""
+    from marketplace.notifications.models import Notification
     from marketplace.notifications.services import notify_many
 
-    admins = list(db.session.scalars(select(User.id).where(User.role == Role.ADMIN)))
-    notify_many(user_ids=admins, kind="agency_complaint",
+    admins = set(db.session.scalars(select(User.id).where(User.role == Role.ADMIN)))
+    waiting = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.user_id.in_(admins), Notification.kind == "agency_complaint",
+        Notification.read_at.is_(None))))
+    notify_many(user_ids=sorted(admins - waiting), kind="agency_complaint",
                 message=f"agency_complaint:{agency.name}", link="/admin/agencies/complaints")
-    return complaint
 
 
 def decide_complaint(*, actor: User, complaint_id: int, uphold: bool,

@@ -25,6 +25,7 @@ from marketplace.forms import apply_field_errors, localise_choices
 from marketplace.notifications import services as notifications
 from marketplace.shifts import services as shifts
 from marketplace.shifts.views import search_form
+from marketplace.validators import db_id
 from marketplace.web import back_to, button_action, page_arg, role_required
 from marketplace.web import fail_on_page as _fail
 
@@ -168,7 +169,7 @@ def end_membership(worker_id: int):
 def shift_list():
     form, status = search_form()
     filters = form.to_filters()
-    filters.firm_id = request.args.get("firm_id", type=int)
+    filters.firm_id = request.args.get("firm_id", type=db_id)
     page = shifts.search_shifts(filters, page=page_arg(), per_page=PER_PAGE)
     return render_template("agencies/shifts.html", form=form, page=page,
                            firms=brokering.firms_with_open_shifts(),
@@ -226,10 +227,10 @@ def apply(shift_id: int):
 
 
 def _fill_args() -> tuple[list[int], int | None]:
-    ids = [i for i in request.args.getlist("shift_id", type=int) if i]
+    ids = [i for i in request.args.getlist("shift_id", type=db_id) if i]
     if not ids:
-        ids = [i for i in request.form.getlist("shift_id", type=int) if i]
-    firm_id = request.args.get("firm_id", type=int) or request.form.get("firm_id", type=int)
+        ids = [i for i in request.form.getlist("shift_id", type=db_id) if i]
+    firm_id = request.args.get("firm_id", type=db_id) or request.form.get("firm_id", type=db_id)
     return ids[:brokering.MAX_FILL_SHIFTS], firm_id
 
 
@@ -265,9 +266,10 @@ def send_fill():
     pairs = []
     for value in form.row.data or []:
         shift_part, _sep, worker_part = str(value).partition(":")
-        if not (shift_part.isdigit() and worker_part.isdigit()):
+        try:
+            pairs.append((db_id(shift_part), db_id(worker_part)))
+        except ValueError:
             abort(400)
-        pairs.append((int(shift_part), int(worker_part)))
     try:
         terms = brokering.make_terms(**form.terms_fields(), **form.fee_fields())
         created = brokering.send_fill(actor=current_user, pairs=pairs, terms=terms,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from marshmallow import Schema, ValidationError
 
 from marketplace.auth.models import User
 from marketplace.errors import Forbidden, Unauthorized, ValidationFailed
+from marketplace.validators import EARLIEST_DATE, LATEST_DATE, date_in_range
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -114,11 +116,30 @@ def load_query(schema: Schema) -> dict[str, Any]:
 
 def load_data(schema: Schema, data: dict, *, partial: bool = False) -> dict[str, Any]:
     try:
-        return schema.load(data, partial=partial)
+        loaded = schema.load(data, partial=partial)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ValidationFailed("The request has invalid or unknown fields",
                                fields=messages) from exc
+    refuse_dates_out_of_range(loaded)
+    return loaded
+
+
+def refuse_dates_out_of_range(loaded: Any) -> None:
+    """Every date and datetime of every schema, nested ones too, within the years the product
+    handles (year 9999 overflows when a day is added, year 1 when converted to UTC)."""
+    stack: list[tuple[str, Any]] = [("", loaded)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}.{i}", v) for i, v in enumerate(value))
+        elif isinstance(value, dt.date) and not date_in_range(value):
+            message = (f"Use a date between {EARLIEST_DATE.isoformat()} and "
+                       f"{LATEST_DATE.isoformat()}")
+            raise ValidationFailed("The request has invalid or unknown fields",
+                                   fields={where or "_schema": [message]})
 
 
 def page_body(pagination, items: list[dict]) -> dict[str, Any]:

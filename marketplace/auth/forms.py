@@ -6,12 +6,13 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from marketplace.taxonomy import CATEGORIES, DISTRICTS, FIRM_SIZES
+from marketplace.validators import PHONE_REGEX
 
-PHONE = Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mainland mobile number"))
+PHONE = Regexp(PHONE_REGEX, message=_l("Enter an 11-digit mainland mobile number"))
 
 
 class LoginForm(FlaskForm):
-    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20), PHONE])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.taxonomy import DISTRICT_CODES, FIRM_SIZE_CODES
+from marketplace.validators import PHONE_REGEX
 
 
 class RegisterSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE_REGEX))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=128))
     role = fields.String(required=True, validate=validate.OneOf(["worker", "firm", "agency"]))
@@ -32,7 +33,8 @@ class RegisterSchema(Schema):
 
 
 class TokenRequestSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(max=20))
+    phone = fields.String(required=True, validate=[validate.Length(max=20),
+                                                   validate.Regexp(PHONE_REGEX)])
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
     # optional: how the token shows in the owner's list (default: the client's User-Agent)
     label = fields.String(validate=validate.Length(max=80))

@@ -10,10 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -30,9 +27,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from marketplace.forms import localise_choices
+from marketplace.forms import DateTimeLocalField, DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import CATEGORIES, CERTIFICATES, DISTRICTS, SKILLS
 from marketplace.timeutil import LOCAL_TZ, to_local
+from marketplace.validators import db_id
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 CENT = Decimal("0.01")
@@ -185,7 +183,7 @@ class FavouriteForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     worker_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    shift_id = SelectField(_l("Shift"), coerce=int, validate_choice=False,
+    shift_id = SelectField(_l("Shift"), coerce=db_id, validate_choice=False,
                            validators=[InputRequired()])
 
 

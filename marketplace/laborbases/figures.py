@@ -40,6 +40,7 @@ from marketplace.laborbases.services import partner_base, today_local
 from marketplace.shifts.models import Application
 from marketplace.shifts.states import BOOKED, AppStatus
 from marketplace.timeutil import LOCAL_TZ, to_local
+from marketplace.validators import EARLIEST_DATE, LATEST_DATE, date_in_range
 from marketplace.workers.models import WorkerProfile
 
 GRANULARITIES = ("month", "week")
@@ -408,7 +409,12 @@ def parse_day(value: str | None, field_name: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError as exc:
         message = N_("Enter a date like 2026-03-01")
         raise ValidationFailed(message, fields={field_name: [message]}) from exc
+    if not date_in_range(day):
+        message = N_("Enter a date between %(first)s and %(last)s",
+                     first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat())
+        raise ValidationFailed(message, fields={field_name: [message]})
+    return day

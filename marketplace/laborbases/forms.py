@@ -8,8 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -20,8 +18,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import DateField, IntegerField
 from marketplace.laborbases.services import BASE_PROVINCES, MAX_COHORT_HEADCOUNT
 from marketplace.taxonomy import DISTRICTS, SKILLS
+from marketplace.validators import db_id
 
 
 def kind_choices() -> list[tuple[str, Any]]:
@@ -76,7 +76,7 @@ class PartnerForm(FlaskForm):
 class CohortForm(FlaskForm):
     # Only agencies choose the base; a partner's cohorts are always of its own base.
     labor_base_id = SelectField(_l("Labor base the workers come from"), choices=[],
-                                coerce=int, validate_choice=False,
+                                coerce=db_id, validate_choice=False,
                                 validators=[InputRequired(message=_l("Choose a labor base"))])
     arrival_date = DateField(_l("Arrival date in Weihai"),
                              validators=[InputRequired(message=_l("Enter the arrival date"))])
@@ -135,4 +135,7 @@ class FiguresForm(FlaskForm):
 
     def base_value(self) -> int | None:
         value = self.base_id.data
-        return int(value) if value and str(value).isdigit() else None
+        try:
+            return db_id(value) if value else None
+        except ValueError:
+            return None

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.api.schemas import Int
 from marketplace.laborbases.services import (
     BASE_KINDS,
     BASE_PROVINCES,
     MAX_COHORT_HEADCOUNT,
 )
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
+from marketplace.validators import MAX_PAGE, PHONE_REGEX
 
 
 class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = Int(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = Int(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class NoBodySchema(Schema):
@@ -50,7 +52,7 @@ class LaborBaseListSchema(Schema):
 class LaborBaseQuerySchema(PageQuerySchema):
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
     kind = fields.String(validate=validate.OneOf(BASE_KINDS))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class LaborBaseInputSchema(Schema):
@@ -64,7 +66,7 @@ class LaborBaseInputSchema(Schema):
 
 
 class PartnerAccountInputSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE_REGEX))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=128))
@@ -79,11 +81,11 @@ class PartnerAccountSchema(Schema):
 
 
 class CohortInputSchema(Schema):
-    labor_base_id = fields.Integer(strict=True, metadata={
+    labor_base_id = Int(strict=True, metadata={
         "description": "required for agencies; a partner's cohorts are of its own base"})
     arrival_date = fields.Date(required=True, metadata={"description": "local date"})
-    headcount = fields.Integer(required=True, strict=True,
-                               validate=validate.Range(min=1, max=MAX_COHORT_HEADCOUNT))
+    headcount = Int(required=True, strict=True,
+                    validate=validate.Range(min=1, max=MAX_COHORT_HEADCOUNT))
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
                          load_default=list, validate=validate.Length(max=30))
     housing_needed = fields.Boolean(load_default=False)
@@ -145,7 +147,7 @@ class CohortDetailSchema(CohortSchema):
 
 
 class CohortMemberInputSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE_REGEX))
 
 
 class MyCohortSchema(Schema):
@@ -164,8 +166,8 @@ class LaborBaseFiguresQuerySchema(Schema):
     granularity = fields.String(load_default="month", validate=validate.OneOf(["month", "week"]))
     start = fields.Date(metadata={"description": "first day (local); default about a year"})
     end = fields.Date(metadata={"description": "last day (local)"})
-    base_id = fields.Integer(metadata={"description": "administrators: one base; a partner "
-                                                     "always gets its own"})
+    base_id = Int(metadata={"description": "administrators: one base; a partner "
+                                          "always gets its own"})
     province = fields.String(validate=validate.OneOf(BASE_PROVINCES))
 
 

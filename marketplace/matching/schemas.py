@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.api.schemas import Int
+
 
 class CandidateQuerySchema(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+    limit = Int(load_default=20, validate=validate.Range(min=1, max=50))
 
 
 class CandidateWorkerSchema(Schema):

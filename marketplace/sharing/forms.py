@@ -9,10 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,8 +21,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.firms.forms import at_most_two_decimals, yuan_to_fen
-from marketplace.forms import localise_choices
+from marketplace.forms import DateField, DecimalField, IntegerField, localise_choices
 from marketplace.taxonomy import DISTRICTS, SKILLS
+from marketplace.validators import db_id
 
 WEEKDAY_CHOICES = (("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")),
                    ("5", _l("Fri")), ("6", _l("Sat")), ("7", _l("Sun")))
@@ -33,6 +31,7 @@ INJURY_CHOICES = (
     ("lender", _l("The lender carries work-injury liability")),
     ("borrower_compensates", _l("The borrower compensates the lender for work-injury costs")),
 )
+
 # Service field names that the forms show under another name.
 FORM_NAME_OF = {"daily_pay_fen": "daily_pay", "worker_pay_fen": "worker_pay",
                 "day_start_minute": "day_start", "day_end_minute": "day_end",
@@ -62,7 +61,7 @@ class StaffForm(FlaskForm):
 class StaffPickForm(FlaskForm):
     """Staff ticked on the staff page (none: every idle employee)."""
 
-    staff = SelectMultipleField(coerce=int, validate_choice=False, validators=[Optional()])
+    staff = SelectMultipleField(coerce=db_id, validate_choice=False, validators=[Optional()])
 
 
 class ListingForm(FlaskForm):
@@ -77,7 +76,7 @@ class ListingForm(FlaskForm):
     daily_pay = DecimalField(_l("Daily pay per worker (yuan)"), places=2,
                              validators=[Optional(), NumberRange(min=0, max=100000),
                                          at_most_two_decimals])
-    staff = MultiCheckboxField(_l("Which of your staff"), coerce=int, choices=[],
+    staff = MultiCheckboxField(_l("Which of your staff"), coerce=db_id, choices=[],
                                validate_choice=False)
 
     def localise(self) -> None:
@@ -136,7 +135,7 @@ class AgreementForm(FlaskForm):
                                           at_most_two_decimals])
     injury_liability = RadioField(_l("Work-injury liability"), choices=list(INJURY_CHOICES),
                                   validators=[InputRequired()])
-    workers = MultiCheckboxField(_l("Workers lent (your confirmed staff)"), coerce=int,
+    workers = MultiCheckboxField(_l("Workers lent (your confirmed staff)"), coerce=db_id,
                                  choices=[], validate_choice=False)
 
     def localise(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.schemas import PageQuerySchema
+from marketplace.api.schemas import Int, PageQuerySchema
 from marketplace.sharing.models import InjuryLiability
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
 
@@ -84,7 +84,7 @@ class EmployerListSchema(Schema):
 
 
 class ListIdleSchema(Schema):
-    staff_ids = fields.List(fields.Integer(), load_default=list,
+    staff_ids = fields.List(Int(), load_default=list,
                             validate=validate.Length(max=500),
                             metadata={"description": "staff to list; empty: every idle one"})
 
@@ -94,16 +94,16 @@ class ListIdleSchema(Schema):
 
 class ListingFieldsSchema(Schema):
     title = fields.String(validate=validate.Length(min=1, max=80))
-    headcount = fields.Integer(validate=validate.Range(1, 500))
+    headcount = Int(validate=validate.Range(1, 500))
     start_date = fields.Date()
     end_date = fields.Date()
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
     work_content = fields.String(validate=validate.Length(max=2000))
-    daily_pay_fen = fields.Integer(allow_none=True, validate=validate.Range(1, 10_000_000),
-                                   metadata={"description": "needs: pay per worker and day"})
+    daily_pay_fen = Int(allow_none=True, validate=validate.Range(1, 10_000_000),
+                        metadata={"description": "needs: pay per worker and day"})
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
                          validate=validate.Length(max=10))
-    staff_ids = fields.List(fields.Integer(), validate=validate.Length(max=500),
+    staff_ids = fields.List(Int(), validate=validate.Length(max=500),
                             metadata={"description": "offers: which of the firm's staff"})
 
 
@@ -162,21 +162,21 @@ class SuggestionListSchema(Schema):
 
 
 class SuggestionQuerySchema(Schema):
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+    limit = Int(load_default=10, validate=validate.Range(1, 50))
 
 
 # --------------------------------------------------------------------------- agreements
 
 
 class ProposeSchema(Schema):
-    listing_id = fields.Integer(required=True, metadata={"description": "the caller's listing"})
-    counterpart_id = fields.Integer(required=True,
-                                    metadata={"description": "another firm's listing of the "
-                                                             "other kind"})
+    listing_id = Int(required=True, metadata={"description": "the caller's listing"})
+    counterpart_id = Int(required=True,
+                         metadata={"description": "another firm's listing of the "
+                                                  "other kind"})
 
 
 class TermsSchema(Schema):
-    version = fields.Integer(required=True, metadata={
+    version = Int(required=True, metadata={
         "description": "the terms version the change is based on (409 agreement_changed if "
                        "the other firm changed it meanwhile)"})
     title = fields.String(validate=validate.Length(min=1, max=80))
@@ -185,31 +185,31 @@ class TermsSchema(Schema):
     address = fields.String(validate=validate.Length(max=200))
     start_date = fields.Date()
     end_date = fields.Date()
-    day_start_minute = fields.Integer(validate=validate.Range(0, 1439),
-                                      metadata={"description": "local minutes after midnight"})
-    day_end_minute = fields.Integer(validate=validate.Range(1, 1440))
+    day_start_minute = Int(validate=validate.Range(0, 1439),
+                           metadata={"description": "local minutes after midnight"})
+    day_end_minute = Int(validate=validate.Range(1, 1440))
     weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"),
                              metadata={"description": "ISO weekdays, e.g. 12345"})
-    daily_pay_fen = fields.Integer(validate=validate.Range(1, 10_000_000),
-                                   metadata={"description": "the borrower pays the lender, "
-                                                            "per worker and day"})
-    worker_pay_fen = fields.Integer(validate=validate.Range(1, 10_000_000),
-                                    metadata={"description": (
-                                        "the lender passes on to each worker per day; equal to "
-                                        "daily_pay_fen (422 lender_markup if less, "
-                                        "pass_through_mismatch if more)")})
+    daily_pay_fen = Int(validate=validate.Range(1, 10_000_000),
+                        metadata={"description": "the borrower pays the lender, "
+                                                 "per worker and day"})
+    worker_pay_fen = Int(validate=validate.Range(1, 10_000_000),
+                         metadata={"description": (
+                             "the lender passes on to each worker per day; equal to "
+                             "daily_pay_fen (422 lender_markup if less, "
+                             "pass_through_mismatch if more)")})
     injury_liability = fields.String(validate=validate.OneOf(sorted(InjuryLiability)))
     labor_relationship = fields.String(validate=validate.Length(max=16), metadata={
         "description": "always 'lender' (422 labor_relationship_fixed otherwise)"})
     wage_payer = fields.String(validate=validate.Length(max=16), metadata={
         "description": "always 'lender' (422 labor_relationship_fixed otherwise)"})
-    worker_ids = fields.List(fields.Integer(), validate=validate.Length(max=100), metadata={
+    worker_ids = fields.List(Int(), validate=validate.Length(max=100), metadata={
         "description": "lender only: its own confirmed staff (422 not_lender_staff)"})
 
 
 class SignSchema(Schema):
-    version = fields.Integer(required=True,
-                             metadata={"description": "the terms version being signed"})
+    version = Int(required=True,
+                  metadata={"description": "the terms version being signed"})
 
 
 class CancelAgreementSchema(Schema):
@@ -217,8 +217,8 @@ class CancelAgreementSchema(Schema):
 
 
 class ConfirmSchema(Schema):
-    score = fields.Integer(required=True, validate=validate.Range(1, 5),
-                           metadata={"description": "the caller's rating of the other firm"})
+    score = Int(required=True, validate=validate.Range(1, 5),
+                metadata={"description": "the caller's rating of the other firm"})
     comment = fields.String(load_default="", validate=validate.Length(max=500))
 
 

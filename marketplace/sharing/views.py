@@ -32,6 +32,7 @@ from marketplace.sharing.models import (
     SharingListing,
 )
 from marketplace.taxonomy import DISTRICT_CODES, SKILL_CODES
+from marketplace.validators import db_int
 from marketplace.web import button_action, role_required
 from marketplace.web import fail as _fail
 from marketplace.web import page_arg as _page_arg
@@ -391,16 +392,26 @@ def edit_agreement(agreement_id: int):
                            side=side, lender=lender), status
 
 
+def _version_of(form: SignForm) -> int | None:
+    """The terms version the firm read, if the form is valid and it is a plain number."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return db_int(form.version.data, low=0)
+    except ValueError:
+        return None
+
+
 @bp.post("/sharing/agreements/<int:agreement_id>/sign")
 @firm_required
 def sign(agreement_id: int):
     form = SignForm()
     back = url_for("sharing.agreement", agreement_id=agreement_id)
-    if not form.validate_on_submit() or not str(form.version.data).isdigit():
+    version = _version_of(form)
+    if version is None:
         abort(400)
     try:
-        item = agreements.sign(actor=current_user, agreement_id=agreement_id,
-                               version=int(form.version.data))
+        item = agreements.sign(actor=current_user, agreement_id=agreement_id, version=version)
     except DomainError as error:
         _fail(error)
         return redirect(back, 303)

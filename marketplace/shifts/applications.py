@@ -43,6 +43,7 @@ from marketplace.shifts.states import (
     find_transition,
 )
 from marketplace.sqlite import begin_write_transaction
+from marketplace.validators import MAX_MONEY_FEN
 
 EVENT_FOR_ACTION = {
     "confirm": "apply", "offer": "offer", "accept": "hire", "complete": "complete",
@@ -399,12 +400,20 @@ def _minutes_between(start: dt.datetime, end: dt.datetime, application: Applicat
 
 
 def pay_due(shift: Shift, minutes: int | None, pieces: int | None) -> int:
-    """Pay owed in fen: hourly by minutes worked, daily in full, piece rate by pieces."""
+    """Pay owed in fen: hourly by minutes worked, daily in full, piece rate by pieces.
+
+    An amount too large for the money columns is refused (422), never an overflow."""
     if shift.pay_unit == PayUnit.HOUR:
-        return round(shift.pay_amount_fen * (minutes or 0) / 60)
-    if shift.pay_unit == PayUnit.PIECE:
-        return shift.pay_amount_fen * (pieces or 0)
-    return shift.pay_amount_fen
+        amount = round(shift.pay_amount_fen * (minutes or 0) / 60)
+    elif shift.pay_unit == PayUnit.PIECE:
+        amount = shift.pay_amount_fen * (pieces or 0)
+    else:
+        amount = shift.pay_amount_fen
+    if amount > MAX_MONEY_FEN:
+        field = "pieces" if shift.pay_unit == PayUnit.PIECE else "minutes_worked"
+        raise ValidationFailed(N_("The pay due is too large"), code="pay_too_large",
+                               fields={field: [N_("The pay due is too large")]})
+    return amount
 
 
 def _confirm_proposal(application: Application, _params: dict) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, SearchField, SelectField, TextAreaField
+from wtforms import BooleanField, SearchField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from marketplace.forms import DateField, DecimalField
 from marketplace.shifts.services import ShiftFilters
 from marketplace.taxonomy import CATEGORIES, DISTRICTS
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.schemas import PageQuerySchema
+from marketplace.api.schemas import Int, PageQuerySchema
 from marketplace.shifts.states import ACTIONS
 from marketplace.taxonomy import CATEGORY_CODES, CERTIFICATE_CODES, DISTRICT_CODES, SKILL_CODES
 from marketplace.timeutil import LOCAL_TZ
@@ -22,8 +22,8 @@ class ShiftInSchema(Schema):
     lon = fields.Float(allow_none=True, validate=validate.Range(120, 124))
     starts_at = fields.AwareDateTime(required=True, default_timezone=LOCAL_TZ)
     ends_at = fields.AwareDateTime(required=True, default_timezone=LOCAL_TZ)
-    headcount = fields.Integer(required=True, validate=validate.Range(1, 1000))
-    pay_amount_fen = fields.Integer(required=True, validate=validate.Range(1, 100_000_000))
+    headcount = Int(required=True, validate=validate.Range(1, 1000))
+    pay_amount_fen = Int(required=True, validate=validate.Range(1, 100_000_000))
     pay_unit = fields.String(required=True, validate=validate.OneOf(["hour", "day", "piece"]))
     settlement = fields.String(required=True,
                                validate=validate.OneOf(["daily", "weekly", "on_completion"]))
@@ -87,7 +87,7 @@ class ShiftQuerySchema(PageQuerySchema):
     category = fields.String(validate=validate.OneOf(sorted(CATEGORY_CODES)))
     district = fields.String(validate=validate.OneOf(sorted(DISTRICT_CODES)))
     date = fields.Date()
-    min_daily_pay_fen = fields.Integer(validate=validate.Range(0, 100_000_000))
+    min_daily_pay_fen = Int(validate=validate.Range(0, 100_000_000))
     meals = fields.Boolean()
     housing = fields.Boolean()
     q = fields.String(validate=validate.Length(max=50))
@@ -114,8 +114,8 @@ class ApplySchema(Schema):
 
 
 class ActionSchema(Schema):
-    minutes_worked = fields.Integer(validate=validate.Range(0, 14 * 24 * 60))
-    pieces = fields.Integer(validate=validate.Range(0, 1_000_000))
+    minutes_worked = Int(validate=validate.Range(0, 14 * 24 * 60))
+    pieces = Int(validate=validate.Range(0, 1_000_000))
 
 
 class AttendanceSchema(Schema):
@@ -183,7 +183,7 @@ class ApplicationPageSchema(Schema):
 
 
 class RatingInSchema(Schema):
-    score = fields.Integer(required=True, validate=validate.Range(1, 5))
+    score = Int(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default="", validate=validate.Length(max=500))
 
 

@@ -36,6 +36,7 @@ from marketplace.taxonomy import (
     SKILL_CODES,
 )
 from marketplace.timeutil import local_day_bounds
+from marketplace.validators import MAX_MONEY_FEN
 
 MAX_SHIFT_DAYS = 14
 MAX_HEADCOUNT = 1000
@@ -102,6 +103,8 @@ def validate_shift(data: dict[str, Any], *, now: dt.datetime | None = None) -> d
     elif "pay_amount_fen" not in errors and "ends_at" not in errors and "starts_at" not in errors:
         hourly = _hourly_pay_fen(pay, data.get("pay_unit"), starts, ends)
         minimum = current_app.config["MIN_HOURLY_WAGE_FEN"]
+        if _whole_pay_overflows(pay, data.get("pay_unit"), starts, ends):
+            fail("pay_amount_fen", N_("The pay for the whole shift is too large"))
         if hourly is not None and hourly < minimum:
             fail(
                 "pay_amount_fen",
@@ -130,6 +133,15 @@ def _hourly_pay_fen(pay: int, unit: str | None, starts: Any, ends: Any) -> float
     return None  # piece rates are checked when pay is settled
 
 
+def _whole_pay_overflows(pay: int, unit: str | None, starts: Any, ends: Any) -> bool:
+    """True when the shift's whole pay would not fit the money columns (int32 fen)."""
+    if pay > MAX_MONEY_FEN:
+        return True
+    if unit != PayUnit.HOUR or not isinstance(starts, dt.datetime):
+        return False
+    return compute_daily_pay_fen(pay, unit, starts, ends) > MAX_MONEY_FEN
+
+
 def compute_daily_pay_fen(pay: int, unit: str, starts: dt.datetime, ends: dt.datetime) -> int:
     """Pay for the whole shift (a piece rate counts as one day's pay), for comparisons."""
     if unit == PayUnit.HOUR:
@@ -150,7 +162,7 @@ def _apply_fields(shift: Shift, data: dict[str, Any]) -> None:
         ]
     shift.daily_pay_fen = compute_daily_pay_fen(shift.pay_amount_fen, shift.pay_unit,
                                                 shift.starts_at, shift.ends_at)
-    if shift.lat is None or ("district" in data and data.get("lat") is None):
+    if shift.lat is None or shift.lon is None or ("district" in data and data.get("lat") is None):
         centre = DISTRICTS_BY_CODE[shift.district]
         shift.lat, shift.lon = centre.lat, centre.lon
 

@@ -12,6 +12,7 @@ from marketplace.forms import localise_choices
 from marketplace.matching.events import log_event
 from marketplace.shifts import applications, services
 from marketplace.shifts.forms import ApplyForm, ShiftSearchForm
+from marketplace.validators import MAX_PAGE, db_id, db_int
 
 bp = Blueprint("shifts", __name__)
 
@@ -28,7 +29,7 @@ def search_form() -> tuple[ShiftSearchForm, int]:
 
 
 def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(request.args.get("page", 1, type=db_id) or 1, MAX_PAGE)
 
 
 @bp.get("/shifts")
@@ -59,7 +60,7 @@ def _render_detail(shift_id: int, form: ApplyForm, status: int = 200):
         if request.method == "GET":
             source = request.args.get("src")
             log_event(worker_id=user.id, shift_id=shift.id, kind="view",
-                      position=request.args.get("pos", type=int),
+                      position=request.args.get("pos", type=db_int),
                       source=source if source in EVENT_SOURCES else "direct")
             db.session.commit()
     return render_template(

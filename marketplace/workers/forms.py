@@ -9,12 +9,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -31,9 +28,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from marketplace.forms import DateField, DecimalField, IntegerField
 from marketplace.taxonomy import CERTIFICATES, DISTRICTS, PRIORITY_GROUPS, PROVINCES, SKILLS
 
-HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", message=_l("Use a time like 08:30"))
+HHMM = Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", message=_l("Use a time like 08:30"))
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 END_OF_DAY_INPUT = "23:59"  # <input type=time> cannot say 24:00; 23:59 as an end means midnight
 

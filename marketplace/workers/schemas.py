@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.api.schemas import Int
 from marketplace.auth.schemas import FirmSchema
 from marketplace.taxonomy import (
     CERTIFICATE_CODES,
@@ -10,6 +11,7 @@ from marketplace.taxonomy import (
     PROVINCES,
     SKILL_CODES,
 )
+from marketplace.validators import ID_NUMBER_REGEX
 
 
 class WorkerProfileSchema(Schema):
@@ -58,11 +60,11 @@ class MePatchSchema(Schema):
     district = fields.String(allow_none=True, validate=validate.OneOf(sorted(DISTRICT_CODES)))
     home_lat = fields.Float(allow_none=True, validate=validate.Range(35, 39))
     home_lon = fields.Float(allow_none=True, validate=validate.Range(120, 124))
-    commute_radius_km = fields.Integer(validate=validate.Range(1, 500))
-    min_daily_pay_fen = fields.Integer(validate=validate.Range(0, 1_000_000))
+    commute_radius_km = Int(validate=validate.Range(1, 500))
+    min_daily_pay_fen = Int(validate=validate.Range(0, 1_000_000))
     origin_province = fields.String(allow_none=True, validate=validate.OneOf(PROVINCES))
     labor_base = fields.String(allow_none=True, validate=validate.Length(max=80))
-    labor_base_id = fields.Integer(allow_none=True, strict=True, metadata={
+    labor_base_id = Int(allow_none=True, strict=True, metadata={
         "description": "a labor base from GET /labor-bases; null clears it"})
     bio = fields.String(allow_none=True, validate=validate.Length(max=500))
     skills = fields.List(fields.String(validate=validate.OneOf(sorted(SKILL_CODES))),
@@ -73,14 +75,14 @@ class MePatchSchema(Schema):
     )
     priority_group = fields.String(allow_none=True,
                                    validate=validate.OneOf(sorted(PRIORITY_GROUP_CODES)))
-    id_number = fields.String(load_only=True, validate=validate.Regexp(r"^\d{17}[\dXx]$"))
+    id_number = fields.String(load_only=True, validate=validate.Regexp(ID_NUMBER_REGEX))
 
 
-TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 class WeeklyWindowSchema(Schema):
-    weekday = fields.Integer(required=True, validate=validate.Range(0, 6))
+    weekday = Int(required=True, validate=validate.Range(0, 6))
     start = fields.String(required=True, validate=TIME)
     end = fields.String(required=True, validate=TIME)
 

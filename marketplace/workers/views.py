@@ -210,7 +210,8 @@ def _place_availability_errors(form: AvailabilityForm, fields: dict) -> None:
     for key, messages in (fields or {}).items():
         kind, _sep, index = key.partition(".")
         rows = {"weekly": (weekly_rows, form.days), "dates": (date_rows, form.dates)}.get(kind)
-        if rows is None or not index.isdigit() or int(index) >= len(rows[0]):
+        if (rows is None or not (index.isascii() and index.isdigit())
+                or int(index) >= len(rows[0])):
             continue
         entry = rows[1][rows[0][int(index)]]
         entry.form.end.errors = [*entry.form.end.errors, *(translate(m) for m in messages)]
