@@ -153,14 +153,27 @@ def test_a_verified_agency_reads_its_profile_and_the_ranking_lists_it(
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
-def test_a_date_filter_at_the_limits_of_the_calendar_finds_nothing(client, spec, make_firm,
-                                                                   make_shift, day):
-    """GET /shifts?date=0001-01-01 overflowed converting local midnight to UTC (500)."""
+def test_a_date_filter_at_the_limits_of_the_calendar_is_refused_not_a_500(client, spec,
+                                                                         make_firm, make_shift,
+                                                                         day):
+    """GET /shifts?date=0001-01-01 overflowed converting local midnight to UTC (500); dates
+    outside 1900-2200 are now refused with the field named."""
     make_shift(make_firm())
     r = client.get(f"/api/v1/shifts?date={day}")
-    assert r.status_code == 200, r.get_json()
-    assert r.get_json()["items"] == [] and r.get_json()["total"] == 0
+    assert r.status_code == 422, r.get_json()
+    assert "date" in r.get_json()["error"]["fields"]
     assert_documented(spec, "/shifts", "get", r)
+
+
+def test_local_day_bounds_hold_at_the_limits_of_the_calendar():
+    """The conversion itself no longer overflows, for callers that bypass the API's check."""
+    import datetime as dt
+
+    from marketplace.timeutil import local_day_bounds
+
+    for day in (dt.date.min, dt.date.max):
+        start, end = local_day_bounds(day)
+        assert start <= end
 
 
 def test_shift_and_application_answers_match_their_schemas(client, spec, make_worker,
