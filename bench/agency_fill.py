@@ -212,7 +212,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from marketplace import create_app
+    from marketplace.app import create_app
     from marketplace.extensions import db
 
     url = os.environ.get("DATABASE_URL", "")

@@ -165,7 +165,7 @@ def issue_token(base: str) -> str:
 TOKENS_SCRIPT = """
 import json, sys
 from sqlalchemy import select
-from marketplace import create_app
+from marketplace.app import create_app
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import issue_token
 from marketplace.extensions import db

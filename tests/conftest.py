@@ -15,7 +15,7 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from marketplace import create_app
+from marketplace.app import create_app
 from marketplace.auth.passwords import hash_password
 from marketplace.extensions import db, limiter
 from marketplace.validators import make_credit_code

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import event
 
-from marketplace import create_app
+from marketplace.app import create_app
 from marketplace.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_from, is_postgres
 

@@ -18,7 +18,8 @@ import pytest
 from flask import Flask, request
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import ROOT, create_app
+from marketplace import ROOT
+from marketplace.app import create_app
 from marketplace.auth.models import Role, User
 from marketplace.extensions import csrf, db
 from marketplace.logredact import find_secrets, redact

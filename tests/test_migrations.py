@@ -12,7 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from marketplace import ROOT, create_app
+from marketplace import ROOT
+from marketplace.app import create_app
 from marketplace.extensions import db
 
 MIGRATIONS = ROOT / "migrations"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from marketplace import create_app
+from marketplace.app import create_app
 from marketplace.config import ConfigError
 from marketplace.extensions import db
 

@@ -15,8 +15,9 @@ import urllib.request
 import pytest
 from sqlalchemy import inspect, text
 
-from marketplace import ROOT, create_app
+from marketplace import ROOT
 from marketplace.admin.services import set_user_status
+from marketplace.app import create_app
 from marketplace.config import ConfigError
 from marketplace.extensions import db
 from marketplace.workers.services import update_profile

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from marketplace import ROOT, create_app
+from marketplace import ROOT
+from marketplace.app import create_app
 from marketplace.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_from, new_phone
 

@@ -195,7 +195,7 @@ def test_shift_and_application_answers_match_their_schemas(client, spec, make_wo
 def test_a_method_on_an_id_the_converter_refuses_answers_404_not_405(tmp_path):
     """Werkzeug tries a rule's methods before its converters, so with bounded ids
     `PATCH /labor-bases/0` answered 405 (GET fits the pattern) instead of 404."""
-    from marketplace import create_app
+    from marketplace.app import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
                       "WTF_CSRF_ENABLED": False})  # the probe routes are outside the API
