@@ -1,15 +1,16 @@
 """`flask demo load`: a believable Weihai market, the same every time for a given seed.
 
 The market comes from ONE run of the ranking library's synthetic generator
-(`marketplace.ranking.generator`): its workers (with hidden tastes), firms and shifts, and the
-event log its logging policy produced (feed sessions of 20 ranked items with positions and
-exploration, position-biased views, then apply → offer → hire → complete / no_show, withdraw
-and decline). The loader dresses that market up as Weihai — Chinese names, phones, firm names
-and credit codes, addresses, shift titles, the demo logins and the demo worker's own story —
-maps every generated worker and shift onto one database row, and derives applications,
-attendance and ratings from the funnel events, keeping the product's rules (seats ≤ headcount,
-no worker booked twice at once): an event that would break one is changed or dropped, so the
-log and the applications always tell the same story.
+(`marketplace.ranking.generator`, reached through `marketplace.matching.synthetic`): its
+workers (with hidden tastes), firms and shifts, and the event log its logging policy produced
+(feed sessions of 20 ranked items with positions and exploration, position-biased views, then
+apply → offer → hire → complete / no_show, withdraw and decline). The loader dresses that
+market up as Weihai — Chinese names, phones, firm names and credit codes, addresses, shift
+titles, the demo logins and the demo worker's own story — maps every generated worker and shift
+onto one database row, and derives applications, attendance and ratings from the funnel events,
+keeping the product's rules (seats ≤ headcount, no worker booked twice at once): an event that
+would break one is changed or dropped, so the log and the applications always tell the same
+story.
 
 Times are laid out around today's local midnight: the generator's period starts
 `HISTORY_DAYS` before it, workers open the app only before it (the history), and the shifts
@@ -40,9 +41,7 @@ from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.laborbases.models import Cohort, CohortMember, LaborBase, cohort_skills
 from marketplace.matching.models import MatchEvent
-from marketplace.notifications.models import Notification
-from marketplace.ranking.generator import GeneratorConfig, generate
-from marketplace.ranking.market import (
+from marketplace.matching.synthetic import (
     APPLY,
     COMPLETE,
     DECLINE,
@@ -54,8 +53,10 @@ from marketplace.ranking.market import (
     VIEW,
     WITHDRAW,
     Market,
+    generate_market,
     haversine_km,
 )
+from marketplace.notifications.models import Notification
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -344,12 +345,12 @@ class _Builder:
     # -- the generated market
     def _generate(self) -> None:
         self.n_verified = max(1, min(self.scale.firms, round(self.scale.firms * VERIFIED_SHARE)))
-        self.gen: Market = generate(GeneratorConfig(
+        self.gen: Market = generate_market(
             seed=self.seed, n_workers=self.scale.workers, n_shifts=self.scale.shifts,
             n_firms=self.n_verified, days=GENERATED_DAYS, session_days=HISTORY_DAYS,
             sessions_per_week=self.scale.sessions_per_week,
             start=self.base - dt.timedelta(days=HISTORY_DAYS),
-        ))
+        )
         ev, W, S = self.gen.events, self.gen.workers, self.gen.shifts
         self.ev_at = ev.at.astype(np.int64).copy()
         self.ev_kind = ev.kind.astype(np.int16).copy()
