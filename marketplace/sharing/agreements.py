@@ -75,7 +75,7 @@ from marketplace.sharing.services import (
     self_employment_pressure,
     validate_period,
 )
-from marketplace.shifts.gate import move_many, new_application
+from marketplace.shifts.gate import move_many, new_application, system_transition
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -723,7 +723,7 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
     existing = {a.shift_id: a for a in db.session.scalars(select(Application).where(
         Application.worker_id == actor.id,
         Application.shift_id.in_([s.id for s in shifts])))}
-    from marketplace.shifts.applications import system_transition, transition
+    from marketplace.shifts.applications import transition
 
     for shift in shifts:
         application = existing.get(shift.id)

@@ -31,6 +31,7 @@ from marketplace.extensions import db
 from marketplace.matching.events import log_event
 from marketplace.notifications.services import notify
 from marketplace.shifts.gate import claim, new_application, reopen
+from marketplace.shifts.gate import system_transition as system_transition  # public here too
 from marketplace.shifts.models import Application, Attendance, PayUnit, Rating, Shift, ShiftStatus
 from marketplace.shifts.services import has_overlapping_booking
 from marketplace.shifts.states import (
