@@ -200,3 +200,32 @@ def test_a_new_row_starts_only_in_a_listed_status() -> None:
                                                  AppStatus.OFFERED}
     with pytest.raises(InvalidTransition):
         gate.new_application(entry="hire", shift_id=1, worker_id=1)
+
+
+def test_a_bulk_move_touches_only_rows_in_the_action_sources(make_firm, make_worker,
+                                                             make_shift) -> None:
+    from marketplace.extensions import db
+    from marketplace.shifts import applications as apps
+
+    firm = make_firm()
+    shift = make_shift(firm)
+    workers = [make_worker() for _ in range(3)]
+    rows = [apps.apply(actor=w, shift_id=shift.id) for w in workers]
+    db.session.commit()
+    apps.transition(actor=workers[0], application_id=rows[0].id, action="withdraw")
+    db.session.commit()
+    # Applying again after withdrawing reopens the row through the gate ("reapply").
+    again = apps.apply(actor=workers[0], shift_id=shift.id)
+    assert again.id == rows[0].id and again.status == AppStatus.APPLIED
+    apps.transition(actor=workers[1], application_id=rows[1].id, action="withdraw")
+    db.session.commit()
+
+    moved = gate.move_many(action="cancel", where=[Application.shift_id == shift.id])
+    db.session.commit()
+    assert moved == 2
+    statuses = {a.worker_id: a.status for a in db.session.scalars(
+        db.select(Application).where(Application.shift_id == shift.id))}
+    assert statuses == {workers[0].id: AppStatus.CANCELLED, workers[1].id: AppStatus.WITHDRAWN,
+                        workers[2].id: AppStatus.CANCELLED}
+    # Nothing is left in a source of "cancel", so a second run moves nothing.
+    assert gate.move_many(action="cancel", where=[Application.shift_id == shift.id]) == 0
