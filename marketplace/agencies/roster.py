@@ -31,8 +31,8 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.notifications.services import notify, notify_many
+from marketplace.shifts.gate import move_many
 from marketplace.shifts.models import Application
-from marketplace.shifts.states import AppStatus
 from marketplace.taxonomy import CATEGORY_CODES
 
 ROSTER_SEARCH_MAX = 40
@@ -211,14 +211,9 @@ def _end(actor: User, membership: RosterMembership, *, by: str) -> RosterMembers
     db.session.expire(membership, ["consents"])
     # Proposals the worker has not confirmed lapse with the membership: the agency no longer
     # acts for them. Applications the worker confirmed stay theirs.
-    lapsed = db.session.execute(
-        update(Application)
-        .where(Application.agency_id == membership.agency_id,
-               Application.worker_id == membership.worker_id,
-               Application.status == AppStatus.PROPOSED)
-        .values(status=AppStatus.WITHDRAWN, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
+    lapsed = move_many(action="lapse", where=[Application.agency_id == membership.agency_id,
+                                              Application.worker_id == membership.worker_id],
+                       values={"updated_at": now}, synchronize_session="fetch")
     if by == "worker":
         notify_many(user_ids=agency_members(membership.agency_id), kind="agency_member_left",
                     message=f"agency_member_left:{membership.worker.name}",

@@ -75,6 +75,7 @@ from marketplace.sharing.services import (
     self_employment_pressure,
     validate_period,
 )
+from marketplace.shifts.gate import move_many, new_application, system_transition
 from marketplace.shifts.models import (
     Application,
     Attendance,
@@ -722,18 +723,17 @@ def consent(*, actor: User, agreement_id: int) -> AgreementWorker:
     existing = {a.shift_id: a for a in db.session.scalars(select(Application).where(
         Application.worker_id == actor.id,
         Application.shift_id.in_([s.id for s in shifts])))}
-    from marketplace.shifts.applications import system_transition, transition
+    from marketplace.shifts.applications import transition
 
     for shift in shifts:
         application = existing.get(shift.id)
         if application is not None and application.status in BOOKED:
             continue
         if application is None:
-            application = Application(
-                shift_id=shift.id, worker_id=actor.id, status=AppStatus.OFFERED,
+            application = new_application(
+                entry="lend", shift_id=shift.id, worker_id=actor.id,
                 starts_at=shift.starts_at, ends_at=shift.ends_at, source="sharing",
                 note=f"sharing agreement {agreement.id}")
-            db.session.add(application)
             db.session.flush()
         else:  # withdrawn or declined before: offered again under the same agreement
             system_transition(application=application, action="reoffer")
@@ -848,12 +848,10 @@ def cancel(*, actor: User, agreement_id: int, reason: str = "") -> SharingAgreem
         told = sorted(set(db.session.scalars(select(Application.worker_id).where(
             Application.shift_id.in_(ids),
             Application.status.in_([AppStatus.OFFERED, AppStatus.CONFIRMED])))))
-        db.session.execute(
-            update(Application)
-            .where(Application.shift_id.in_(ids),
-                   Application.status.in_([AppStatus.OFFERED, AppStatus.CONFIRMED]))
-            .values(status=AppStatus.CANCELLED, updated_at=now)
-            .execution_options(synchronize_session=False))
+        move_many(action="cancel", where=[
+            Application.shift_id.in_(ids),
+            Application.status.in_([AppStatus.OFFERED, AppStatus.CONFIRMED])],
+            values={"updated_at": now})
         db.session.execute(
             update(Shift).where(Shift.id.in_(ids))
             .values(status=ShiftStatus.CANCELLED, filled=0, cancelled_at=now,

@@ -13,7 +13,6 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.admin.services import record
 from marketplace.auth.models import Role, User
@@ -31,14 +30,16 @@ from marketplace.errors import (
 from marketplace.extensions import db
 from marketplace.matching.events import log_event
 from marketplace.notifications.services import notify
+from marketplace.shifts.gate import claim, new_application, reopen
+from marketplace.shifts.gate import system_transition as system_transition  # public here too
 from marketplace.shifts.models import Application, Attendance, PayUnit, Rating, Shift, ShiftStatus
 from marketplace.shifts.services import has_overlapping_booking
 from marketplace.shifts.states import (
     ACTIONS,
     ACTOR_OF_ACTION,
+    NEW_STATUSES,
     Actor,
     AppStatus,
-    Transition,
     actions_for,
     find_transition,
 )
@@ -104,7 +105,8 @@ def file_application(*, actor: User, worker_id: int, shift_id: int, note: str = 
     if has_overlapping_booking(worker_id, shift.starts_at, shift.ends_at):
         raise Conflict(messages["schedule_conflict"], code="schedule_conflict")
     now = utcnow()
-    status = AppStatus.PROPOSED if agency_id is not None and not consent else AppStatus.APPLIED
+    entry = "propose" if agency_id is not None and not consent else "apply"
+    status = NEW_STATUSES[entry]
     brokered = {"agency_id": agency_id, "agency_consent": consent if agency_id else None,
                 "agency_consent_at": now if agency_id and consent else None}
     existing = db.session.scalar(
@@ -114,29 +116,24 @@ def file_application(*, actor: User, worker_id: int, shift_id: int, note: str = 
     )
     if existing is not None:
         # Applying again after withdrawing: only one of two racing requests moves the row.
-        reopened = db.session.execute(
-            update(Application)
-            .where(Application.id == existing.id, Application.status == AppStatus.WITHDRAWN)
-            .values(status=status, note=note.strip() or None, source=source, updated_at=now,
-                    **brokered)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if reopened != 1:
+        reopened = reopen(existing, action="repropose" if entry == "propose" else "reapply",
+                          values={"note": note.strip() or None, "source": source,
+                                  "updated_at": now, **brokered})
+        if not reopened:
             raise Conflict(messages["already_applied"], code="already_applied")
         db.session.refresh(existing)
         application = existing
     else:
-        application = Application(
+        application = new_application(
+            entry=entry,
             shift_id=shift.id,
             worker_id=worker_id,
-            status=status,
             starts_at=shift.starts_at,
             ends_at=shift.ends_at,
             note=note.strip() or None,
             source=source,
             **brokered,
         )
-        db.session.add(application)
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -224,7 +221,7 @@ def transition(
     try:
         with db.session.begin_nested():
             check = _CHECKS.get(action)
-            _claim(application, step, **(check(application, params) if check else {}))
+            claim(application, step, **(check(application, params) if check else {}))
             effect = _EFFECTS.get(action)
             if effect:
                 effect(application, params, step.source)
@@ -254,37 +251,9 @@ def transition(
     return application
 
 
-def system_transition(*, application: Application, action: str) -> None:
-    """A move the system makes on its own (listed with the SYSTEM actor in states.py)."""
-    step = find_transition(action, application.status)
-    if step is None or step.actor != Actor.SYSTEM:
-        raise InvalidTransition(N_("This is not possible at the application's current stage"))
-    _claim(application, step)
-
-
 # Moves on a brokered application that change its agency's scorecard: the grade is checked
 # again at once, so a D grade suspends brokering without waiting for a nightly run.
 TRUST_ACTIONS = frozenset({"no-show", "complete"})
-
-
-def _claim(application: Application, step: Transition, **values: Any) -> None:
-    """Move the application from the step's source to its target with one conditional
-    UPDATE, row count checked: of two identical requests racing, only one gets past here,
-    so the seat and pay changes that follow (in the same transaction) happen once."""
-    now = utcnow()
-    moved = db.session.execute(
-        update(Application)
-        .where(Application.id == application.id, Application.status == step.source)
-        .values(status=step.target, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        raise InvalidTransition(Text(
-            f"Cannot {step.action}: the application changed meanwhile",
-            N_("This is not possible at the application's current stage"),
-        ))
-    for name, value in {"status": step.target, "updated_at": now, **values}.items():
-        set_committed_value(application, name, value)
 
 
 def _take_seat(application: Application, _params: dict, _source: str) -> None:

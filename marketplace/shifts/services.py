@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.matching.shift_store import store as scoring_store
 from marketplace.notifications.services import notify_many
 from marketplace.shifts import cards
+from marketplace.shifts.gate import move_many
 from marketplace.shifts.models import (
     Application,
     PayUnit,
@@ -26,7 +27,7 @@ from marketplace.shifts.models import (
     ShiftSkill,
     ShiftStatus,
 )
-from marketplace.shifts.states import ACTIVE, SEAT_HOLDING, AppStatus, sources_of
+from marketplace.shifts.states import ACTIVE, SEAT_HOLDING, AppStatus
 from marketplace.sqlite import begin_write_transaction
 from marketplace.taxonomy import (
     CATEGORY_CODES,
@@ -276,13 +277,8 @@ def cancel_shift(*, actor: User, shift_id: int, reason: str = "") -> Shift:
                 N_("Workers have already checked in; complete their attendance instead"),
                 code="shift_in_progress",
             )
-        db.session.execute(
-            update(Application)
-            .where(Application.shift_id == shift.id,
-                   Application.status.in_(list(sources_of("cancel"))))
-            .values(status=AppStatus.CANCELLED, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        move_many(action="cancel", where=[Application.shift_id == shift.id],
+                  values={"updated_at": now})
         closed = db.session.execute(
             update(Shift)
             .where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)

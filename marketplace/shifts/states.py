@@ -63,7 +63,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     # A lent worker who consents to a sharing agreement again is offered its days again.
     Transition("reoffer", AppStatus.WITHDRAWN, AppStatus.OFFERED, Actor.SYSTEM),
     Transition("reoffer", AppStatus.DECLINED, AppStatus.OFFERED, Actor.SYSTEM),
+    # Proposals the worker has not confirmed lapse when their agency membership ends.
+    Transition("lapse", AppStatus.PROPOSED, AppStatus.WITHDRAWN, Actor.SYSTEM),
+    # Applying again after withdrawing reopens the same row: by the worker themself (or an
+    # agency with the worker's standing consent), or as an agency's proposal.
+    Transition("reapply", AppStatus.WITHDRAWN, AppStatus.APPLIED, Actor.SYSTEM),
+    Transition("repropose", AppStatus.WITHDRAWN, AppStatus.PROPOSED, Actor.SYSTEM),
 )
+
+# The status a new application row starts in, by how it comes into being.
+NEW_STATUSES: dict[str, AppStatus] = {
+    "apply": AppStatus.APPLIED,  # the worker, or an agency with the worker's standing consent
+    "propose": AppStatus.PROPOSED,  # an agency's proposal, waiting for the worker
+    "lend": AppStatus.OFFERED,  # a lent worker's day under a sharing agreement
+}
 
 ACTIONS: frozenset[str] = frozenset(t.action for t in TRANSITIONS if t.actor != Actor.SYSTEM)
 WORKER_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.actor == Actor.WORKER)
@@ -97,6 +110,15 @@ def find_transition(action: str, source: str) -> Transition | None:
 def sources_of(action: str) -> frozenset[AppStatus]:
     """Every status the action can start from (a bulk change moves only these rows)."""
     return frozenset(t.source for t in TRANSITIONS if t.action == action)
+
+
+def target_of(action: str) -> AppStatus:
+    """The one status the action leads to; refused for an unknown action or one whose
+    sources lead to different statuses (a bulk move must know where every row goes)."""
+    targets = {t.target for t in TRANSITIONS if t.action == action}
+    if len(targets) != 1:
+        raise ValueError(f"action {action!r} has {len(targets)} targets in the state machine")
+    return next(iter(targets))
 
 
 def actions_for(status: str, actor: Actor) -> list[str]:
