@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -33,23 +35,31 @@ def require_admin(actor: User) -> None:
         raise NotFound(N_("Not found"))
 
 
+def set_verification(row: Any, *, approve: bool, note: str) -> bool:
+    """Record the city's decision on a firm or an agency (rows with `verification_status`,
+    `verification_note`, `verified_at`) by a conditional UPDATE. False when that decision
+    was already in force, perhaps made by a request racing this one: it is made once."""
+    if not approve and not note.strip():
+        raise ValidationFailed(
+            N_("Give a reason for rejecting"), fields={"note": [N_("Give a reason for rejecting")]}
+        )
+    model = type(row)
+    target = Verification.VERIFIED if approve else Verification.REJECTED
+    decided = db.session.execute(
+        update(model).where(model.id == row.id, model.verification_status != target)
+        .values(verification_status=target, verification_note=note.strip() or None,
+                verified_at=utcnow() if approve else None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(row)
+    return decided == 1
+
+
 def decide_firm(*, actor: User, firm_id: int, approve: bool, note: str = "") -> Firm:
     require_admin(actor)
     firm = db.session.get(Firm, firm_id)
     if firm is None:
         raise NotFound(N_("Firm not found"))
-    if not approve and not note.strip():
-        raise ValidationFailed(
-            N_("Give a reason for rejecting"), fields={"note": [N_("Give a reason for rejecting")]}
-        )
-    target = Verification.VERIFIED if approve else Verification.REJECTED
-    decided = db.session.execute(
-        update(Firm).where(Firm.id == firm.id, Firm.verification_status != target)
-        .values(verification_status=target, verification_note=note.strip() or None,
-                verified_at=utcnow() if approve else None)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(firm)
-    if decided != 1:  # decided so already, perhaps by a request racing this one: done once
+    if not set_verification(firm, approve=approve, note=note):
         return firm
     record(
         actor=actor,

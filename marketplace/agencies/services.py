@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import select, update
 
-from marketplace.admin.services import record, require_admin
+from marketplace.admin.services import record, require_admin, set_verification
 from marketplace.agencies.models import Agency
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import _check_account_fields, _flush_or_conflict, _new_user
@@ -121,17 +121,7 @@ def decide_agency(*, actor: User, agency_id: int, approve: bool, note: str = "")
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         raise NotFound(N_("Agency not found"))
-    if not approve and not note.strip():
-        raise ValidationFailed(N_("Give a reason for rejecting"),
-                               fields={"note": [N_("Give a reason for rejecting")]})
-    target = Verification.VERIFIED if approve else Verification.REJECTED
-    decided = db.session.execute(
-        update(Agency).where(Agency.id == agency.id, Agency.verification_status != target)
-        .values(verification_status=target, verification_note=note.strip() or None,
-                verified_at=utcnow() if approve else None)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(agency)
-    if decided != 1:  # decided so already, perhaps by a request racing this one: done once
+    if not set_verification(agency, approve=approve, note=note):
         return agency
     record(actor=actor, action="agency.verify" if approve else "agency.reject",
            target_type="agency", target_id=agency.id, note=note.strip())
