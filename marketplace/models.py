@@ -1,6 +1,6 @@
 """Import every model so metadata is complete for Alembic and create_all."""
 
-from marketplace.admin.models import AuditLog, Setting
+from marketplace.admin.models import Setting
 from marketplace.agencies.models import (
     Agency,
     AgencyComplaint,
@@ -8,6 +8,7 @@ from marketplace.agencies.models import (
     RosterMembership,
     StandingConsent,
 )
+from marketplace.audit.models import AuditLog
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.firms.models import Favourite, Firm, Verification
 from marketplace.idempotency import IdempotencyKey

@@ -1,4 +1,4 @@
-"""Administration: audit trail, firm verification, account suspension."""
+"""Administration: audit log page, firm verification, account suspension."""
 
 from __future__ import annotations
 
@@ -7,27 +7,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from marketplace.admin.models import AuditLog
+from marketplace.audit.models import AuditLog
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
 from marketplace.errors import N_, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.firms.models import Firm, Verification
 from marketplace.notifications.services import notify
-
-
-def record(
-    *, actor: User | None, action: str, target_type: str, target_id: int | None, **details
-) -> AuditLog:
-    entry = AuditLog(
-        actor_id=actor.id if actor else None,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        details=details,
-    )
-    db.session.add(entry)
-    return entry
 
 
 def require_admin(actor: User) -> None:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select, update
 
-from marketplace.admin.services import record
 from marketplace.agencies.models import Agency, Commission, CommissionKind, RosterMembership
 from marketplace.agencies.roster import (
     has_standing_consent,
@@ -32,6 +31,7 @@ from marketplace.agencies.roster import (
     roster_ids,
 )
 from marketplace.agencies.services import require_agency, require_broker
+from marketplace.audit.services import record
 from marketplace.auth.models import User
 from marketplace.db import utcnow
 from marketplace.errors import N_, Conflict, NotFound, Text, ValidationFailed

@@ -16,7 +16,6 @@ import datetime as dt
 import numpy as np
 from sqlalchemy import func, select, update
 
-from marketplace.admin.models import AuditLog
 from marketplace.agencies.models import (
     Agency,
     AgencyComplaint,
@@ -24,6 +23,7 @@ from marketplace.agencies.models import (
     RosterMembership,
     StandingConsent,
 )
+from marketplace.audit.models import AuditLog
 from marketplace.auth.models import Role, User
 from marketplace.extensions import db
 from marketplace.firms.models import Verification

@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.admin.services import record
 from marketplace.agencies.models import (
     LIVE_MEMBERSHIP,
     MembershipStatus,
@@ -19,6 +18,7 @@ from marketplace.agencies.models import (
     StandingConsent,
 )
 from marketplace.agencies.services import agency_members, require_agency, require_verified
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
 from marketplace.errors import (

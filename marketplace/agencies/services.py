@@ -10,8 +10,9 @@ import re
 
 from sqlalchemy import select, update
 
-from marketplace.admin.services import record, require_admin, set_verification
+from marketplace.admin.services import require_admin, set_verification
 from marketplace.agencies.models import Agency
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import _check_account_fields, _flush_or_conflict, _new_user
 from marketplace.db import utcnow

@@ -35,13 +35,14 @@ from dataclasses import asdict, dataclass, field
 from flask import current_app
 from sqlalchemy import case, func, select, update
 
-from marketplace.admin.services import record, require_admin
+from marketplace.admin.services import require_admin
 from marketplace.agencies.models import (
     Agency,
     AgencyComplaint,
     ComplaintCategory,
     ComplaintStatus,
 )
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import (

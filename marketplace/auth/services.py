@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.limits import note_failed_guess
 from marketplace.auth.models import ApiToken, Role, User, UserStatus
 from marketplace.auth.passwords import (

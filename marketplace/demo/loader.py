@@ -32,7 +32,7 @@ import click
 import numpy as np
 from sqlalchemy import Table, func, insert, select, text
 
-from marketplace.admin.models import AuditLog
+from marketplace.audit.models import AuditLog
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.auth.passwords import hash_password
 from marketplace.demo import laborbases as labor_demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.errors import N_, Conflict, Forbidden, NotFound
 from marketplace.extensions import db

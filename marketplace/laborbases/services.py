@@ -23,7 +23,8 @@ from sqlalchemy import case, exists, func, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from marketplace.admin.services import record, require_admin
+from marketplace.admin.services import require_admin
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.auth.passwords import hash_password, password_problems
 from marketplace.db import utcnow

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import apply_field_errors, localise_choices

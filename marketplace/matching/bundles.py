@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select
 
-from marketplace.admin.models import AuditLog
-from marketplace.admin.services import record
+from marketplace.audit.models import AuditLog
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.auth.passwords import hash_password
 from marketplace.db import utcnow

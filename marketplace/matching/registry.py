@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.ranking.model import Ranker

@@ -39,7 +39,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import (

@@ -15,7 +15,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User, UserStatus
 from marketplace.db import utcnow
 from marketplace.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import (

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from marketplace.admin.services import record
+from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.db import utcnow
 from marketplace.errors import N_, Conflict, Forbidden, ValidationFailed
